@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { resetConfig } from '../src/config.ts';
+
+// Gives the calling test file a project of its own on the shared emulators
+// and a scratch SIGYL_HOME. Call at the top of a test file.
+export function useTestProject(name = 'test'): string {
+  const emulators = inject('emulators');
+  const projectId = `demo-${name}-${randomBytes(4).toString('hex')}`;
+  process.env.FIRESTORE_EMULATOR_HOST = emulators.firestoreHost;
+  process.env.PUBSUB_EMULATOR_HOST = emulators.pubsubHost;
+  process.env.FIREBASE_AUTH_EMULATOR_HOST = emulators.authHost;
+  process.env.SIGYL_PROJECT_ID = projectId;
+  process.env.SIGYL_MODE = 'local';
+  process.env.SIGYL_HOME = mkdtempSync(join(tmpdir(), 'sigyl-home-'));
+  resetConfig();
+  return projectId;
+}
+
+export function uniqueId(prefix = ''): string {
+  return prefix + randomBytes(6).toString('hex');
+}
+
+// A user of the Auth emulator and an ID token for it.
+export async function signUp(
+  projectId: string,
+  email = `${uniqueId('u')}@example.com`,
+): Promise<{ uid: string; idToken: string }> {
+  const { authHost } = inject('emulators');
+  const response = await fetch(
+    `http://${authHost}/identitytoolkit.googleapis.com/v1/projects/${projectId}/accounts:signUp?key=fake`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: 'password1', returnSecureToken: true }),
+    },
+  );
+  if (!response.ok) throw new Error(`signUp: ${await response.text()}`);
+  const body = (await response.json()) as { localId: string; idToken: string };
+  return { uid: body.localId, idToken: body.idToken };
+}

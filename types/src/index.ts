@@ -1,0 +1,186 @@
+// Documents, messages and names shared by the functions and the web page.
+// The Firestore layout and topic names here are contracts: tests and outside
+// tools depend on them.
+
+export const TOPICS = {
+  deploymentRequests: 'deployment-requests',
+  cloudBuilds: 'cloud-builds',
+  deploymentLogs: 'deployment-logs',
+} as const;
+
+export const COLLECTIONS = {
+  packages: 'packages',
+  deployments: 'deployments',
+  logs: 'logs',
+  idempotencyKeys: 'idempotencyKeys',
+} as const;
+
+export type GithubSource = {
+  type: 'github';
+  url: string;
+  ref?: string;
+  subdirectory?: string;
+};
+export type NpmSource = { type: 'npm'; spec: string };
+export type GitSource = {
+  type: 'git';
+  url: string;
+  ref?: string;
+  subdirectory?: string;
+};
+export type Source = GithubSource | NpmSource | GitSource;
+export type SourceType = Source['type'];
+
+export type RunConfig = {
+  transport: 'stdio' | 'http';
+  args?: string[];
+  port?: number;
+  path?: string;
+};
+
+export type Visibility = 'private' | 'public';
+
+export type Tool = { name: string; description: string };
+
+export type PackageDoc = {
+  ownerId: string;
+  name: string;
+  slug: string;
+  description: string;
+  visibility: Visibility;
+  source: Source;
+  run: RunConfig | null;
+  serviceName: string;
+  currentDeploymentId: string | null;
+  liveDeploymentId: string | null;
+  url: string | null;
+  protocolVersion: string | null;
+  tools: Tool[];
+  createdAt: string;
+  updatedAt: string;
+};
+
+export const DEPLOYMENT_STATUSES = [
+  'queued',
+  'building',
+  'deploying',
+  'verifying',
+  'live',
+  'failed',
+  'cancelled',
+] as const;
+export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
+export const FINAL_STATUSES: readonly DeploymentStatus[] = [
+  'live',
+  'failed',
+  'cancelled',
+];
+
+export const STEP_NAMES = ['source', 'build', 'deploy', 'verify'] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+export type Step = {
+  name: StepName;
+  status: StepStatus;
+  startedAt?: string;
+  finishedAt?: string;
+};
+
+export type DeploymentError = {
+  step: StepName;
+  message: string;
+  tail: string[];
+};
+
+export type LogStats = { lines: number; omitted: number; bytes: number };
+
+export type DeploymentDoc = {
+  packageId: string;
+  ownerId: string;
+  source: Source;
+  run: RunConfig | null;
+  env: Record<string, string>;
+  secretNames: string[];
+  status: DeploymentStatus;
+  buildId: string | null;
+  revision: string | null;
+  url: string | null;
+  steps: Step[];
+  error: DeploymentError | null;
+  logStats: LogStats;
+  lastLineAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+};
+
+export type LineSource = 'build' | 'runtime' | 'system';
+
+export type LogLine = {
+  id: string;
+  // RFC 3339 UTC with exactly nine fractional digits, so string order is time
+  // order.
+  ts: string;
+  text: string;
+  source: LineSource;
+  step?: string;
+  stream?: 'stdout' | 'stderr';
+  severity?: string;
+  fullLength?: number;
+};
+
+export type LogChunkDoc = {
+  lines: LogLine[];
+  // Firestore timestamps on the server side; the page reads them as such.
+  writtenAt: unknown;
+  expireAt: unknown;
+};
+
+export const LOG_LIMITS = {
+  lineBytes: 16 * 1024,
+  linesPerDeployment: 250_000,
+  bytesPerDeployment: 64 * 1024 * 1024,
+} as const;
+
+// API bodies.
+export type CreateDeploymentRequest = {
+  source: Source;
+  package: { name: string; description?: string };
+  packageId?: string;
+  run?: RunConfig;
+  env?: Record<string, string>;
+  secrets?: Record<string, string>;
+};
+export type CreateDeploymentResponse = {
+  deploymentId: string;
+  packageId: string;
+  pageUrl: string;
+};
+export type ApiError = {
+  error: { code: string; message: string; field?: string };
+};
+
+export function pageUrlFor(packageId: string): string {
+  return `/mcp/${packageId}?new=true&deploying=true`;
+}
+
+export function isFinal(status: DeploymentStatus): boolean {
+  return FINAL_STATUSES.includes(status);
+}
+
+// Merge lines from several chunks: drop repeated ids, order by (ts, id).
+export function mergeLines(chunks: Iterable<readonly LogLine[]>): LogLine[] {
+  const byId = new Map<string, LogLine>();
+  for (const lines of chunks) {
+    for (const line of lines) {
+      if (!byId.has(line.id)) byId.set(line.id, line);
+    }
+  }
+  return [...byId.values()].sort(compareLines);
+}
+
+export function compareLines(a: LogLine, b: LogLine): number {
+  if (a.ts !== b.ts) return a.ts < b.ts ? -1 : 1;
+  if (a.id === b.id) return 0;
+  return a.id < b.id ? -1 : 1;
+}
