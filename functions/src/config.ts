@@ -4,6 +4,9 @@ import { resolve } from 'node:path';
 // in Google Cloud; `npm start` and the tests set them locally.
 export type Config = {
   projectId: string;
+  // The project whose Firebase Auth signs users' ID tokens; the same
+  // project unless set apart.
+  authProjectId: string;
   mode: 'local' | 'cloud';
   // Local mode: where work folders, secrets and server state live.
   home: string;
@@ -30,6 +33,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!projectId) throw new Error('SIGYL_PROJECT_ID is not set');
   return {
     projectId,
+    authProjectId: env.SIGYL_AUTH_PROJECT_ID ?? projectId,
     mode,
     home: resolve(env.SIGYL_HOME ?? '.sigyl'),
     webOrigin: env.SIGYL_WEB_ORIGIN ?? 'http://127.0.0.1:5173',

@@ -18,7 +18,11 @@ export function db(): Firestore {
 }
 
 export function auth() {
-  return getAuth(app());
+  const { authProjectId } = config();
+  const authApp =
+    getApps().find((a) => a.name === `auth:${authProjectId}`) ??
+    initializeApp({ projectId: authProjectId }, `auth:${authProjectId}`);
+  return getAuth(authApp);
 }
 
 export function nowIso(): string {

@@ -14,7 +14,10 @@ export function useTestProject(name = 'test'): string {
   process.env.PUBSUB_EMULATOR_HOST = emulators.pubsubHost;
   process.env.FIREBASE_AUTH_EMULATOR_HOST = emulators.authHost;
   process.env.SIGYL_PROJECT_ID = projectId;
+  // The Auth emulator signs every user into its own default project.
+  process.env.SIGYL_AUTH_PROJECT_ID = emulators.projectId;
   process.env.SIGYL_MODE = 'local';
+  process.env.METADATA_SERVER_DETECTION = 'none';
   process.env.SIGYL_HOME = mkdtempSync(join(tmpdir(), 'sigyl-home-'));
   resetConfig();
   return projectId;
@@ -26,16 +29,20 @@ export function uniqueId(prefix = ''): string {
 
 // A user of the Auth emulator and an ID token for it.
 export async function signUp(
-  projectId: string,
+  _projectId?: string,
   email = `${uniqueId('u')}@example.com`,
 ): Promise<{ uid: string; idToken: string }> {
   const { authHost } = inject('emulators');
   const response = await fetch(
-    `http://${authHost}/identitytoolkit.googleapis.com/v1/projects/${projectId}/accounts:signUp?key=fake`,
+    `http://${authHost}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=fake`,
     {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: 'password1', returnSecureToken: true }),
+      body: JSON.stringify({
+        email,
+        password: 'password1',
+        returnSecureToken: true,
+      }),
     },
   );
   if (!response.ok) throw new Error(`signUp: ${await response.text()}`);

@@ -10,8 +10,9 @@ import { freePort } from '../stack/processes.ts';
 // never see each other's documents, topics or users.
 export default async function setup(project: TestProject) {
   const dataDir = mkdtempSync(join(tmpdir(), 'sigyl-test-'));
+  const projectId = `demo-sigyl-test-${process.pid}`;
   const emulators = await startEmulators({
-    projectId: 'demo-sigyl-test',
+    projectId,
     firestorePort: await freePort(),
     pubsubPort: await freePort(),
     authPort: await freePort(),
@@ -22,6 +23,7 @@ export default async function setup(project: TestProject) {
   process.env.PUBSUB_EMULATOR_HOST = emulators.pubsubHost;
   process.env.FIREBASE_AUTH_EMULATOR_HOST = emulators.authHost;
   project.provide('emulators', {
+    projectId,
     firestoreHost: emulators.firestoreHost,
     pubsubHost: emulators.pubsubHost,
     authHost: emulators.authHost,
@@ -34,6 +36,11 @@ export default async function setup(project: TestProject) {
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    emulators: { firestoreHost: string; pubsubHost: string; authHost: string };
+    emulators: {
+      projectId: string;
+      firestoreHost: string;
+      pubsubHost: string;
+      authHost: string;
+    };
   }
 }

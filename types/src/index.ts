@@ -112,6 +112,8 @@ export type DeploymentDoc = {
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;
+  // Set once startDeployment has claimed the request.
+  buildRequestedAt?: string;
 };
 
 export type LineSource = 'build' | 'runtime' | 'system';
