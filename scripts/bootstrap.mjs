@@ -1,7 +1,7 @@
 // The first thing `npm start`, `npm test`, `npm run bench` and
 // `npm run package` run: plain Node, no dependencies, so that it works on a
 // fresh clone. It installs what is missing, or says exactly what to install.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,19 +59,25 @@ if ((command === 'test' || command === 'bench') && !existsSync('/usr/bin/chromiu
 const tsx = ['--import', 'tsx'];
 const runs = {
   start: [[process.execPath, [...tsx, 'scripts/start.ts']]],
-  test: [
-    [process.execPath, ['node_modules/vitest/vitest.mjs', 'run']],
-    [process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--config', 'vitest.e2e.config.ts']],
-  ],
+  test: [[process.execPath, ['node_modules/vitest/vitest.mjs', 'run']]],
   bench: [[process.execPath, [...tsx, 'scripts/bench/index.ts']]],
   package: [[process.execPath, [...tsx, 'scripts/package.ts']]],
 };
 const steps = runs[command];
 if (!steps) fail(`usage: node scripts/bootstrap.mjs ${Object.keys(runs).join('|')}`);
+// Signals go to the running step, which stops what it started; this
+// process then exits with the step's code.
+let child = null;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => child?.kill(signal));
+}
 for (const [program, args] of steps) {
-  const result = spawnSync(program, [...args, ...process.argv.slice(3)], {
+  child = spawn(program, [...args, ...process.argv.slice(3)], {
     cwd: root,
     stdio: 'inherit',
   });
-  if (result.status !== 0) process.exit(result.status ?? 1);
+  const code = await new Promise((resolve) =>
+    child.once('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0))),
+  );
+  if (code !== 0) process.exit(code);
 }

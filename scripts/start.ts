@@ -1,14 +1,39 @@
 // `npm start`: the whole product on this machine, until Ctrl-C.
 import { join } from 'node:path';
 import { ROOT } from './stack/emulators.ts';
-import { startStack } from './stack/start.ts';
+import { stopAllServices } from './stack/processes.ts';
+import { startStack, type Stack } from './stack/start.ts';
+
+let stack: Stack | null = null;
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  if (stack) {
+    console.log('Stopping Sigyl (saving data in .sigyl/data)…');
+    await stack.stop();
+  } else {
+    // Still starting: nothing to save yet.
+    await stopAllServices();
+  }
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
+process.on('SIGHUP', () => void stop());
 
 const started = Date.now();
-const stack = await startStack({
-  home: join(ROOT, '.sigyl'),
-  persist: true,
-  echo: process.env.SIGYL_VERBOSE === '1',
-});
+try {
+  stack = await startStack({
+    home: join(ROOT, '.sigyl'),
+    persist: true,
+    echo: process.env.SIGYL_VERBOSE === '1',
+  });
+} catch (error) {
+  console.error(`Sigyl could not start: ${(error as Error).message}`);
+  await stopAllServices();
+  process.exit(1);
+}
 
 console.log(`Sigyl is ready in ${((Date.now() - started) / 1000).toFixed(1)} s
   web        ${stack.urls.web}
@@ -17,14 +42,3 @@ console.log(`Sigyl is ready in ${((Date.now() - started) / 1000).toFixed(1)} s
   pubsub     ${stack.urls.pubsub}
   auth       ${stack.urls.auth}
 Written to .sigyl/local.json. Ctrl-C stops everything.`);
-
-let stopping = false;
-async function stop() {
-  if (stopping) return;
-  stopping = true;
-  console.log('Stopping Sigyl (saving data to .sigyl/data)…');
-  await stack.stop();
-  process.exit(0);
-}
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());

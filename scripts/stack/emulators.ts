@@ -138,15 +138,16 @@ export async function startEmulators(opts: EmulatorOptions): Promise<Emulators> 
       pubsubHost,
       authHost,
       async stop() {
-        if (firestoreData) {
-          await exportFirestore(firestoreHost, opts.projectId, firestoreData);
-        }
         // SIGINT lets firebase-tools export the Auth data before it exits.
         auth.child.kill('SIGINT');
-        await Promise.race([
+        const authExited = Promise.race([
           new Promise((r) => auth.child.once('exit', r)),
           new Promise((r) => setTimeout(r, 8000)),
         ]);
+        if (firestoreData) {
+          await exportFirestore(firestoreHost, opts.projectId, firestoreData);
+        }
+        await authExited;
         await stopAll();
       },
     };

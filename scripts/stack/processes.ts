@@ -10,6 +10,14 @@ export type Service = {
   stop(): Promise<void>;
 };
 
+// Every service this process started and has not stopped, so that a signal
+// during start-up can still stop them all.
+const running = new Set<Service>();
+
+export async function stopAllServices() {
+  await Promise.all([...running].map((service) => service.stop()));
+}
+
 export function startService(
   name: string,
   command: string,
@@ -36,14 +44,17 @@ export function startService(
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
   });
-  return {
+  const service: Service = {
     name,
     child,
     output,
     async stop() {
       await stopGroup(child, exited);
+      running.delete(service);
     },
   };
+  running.add(service);
+  return service;
 }
 
 async function stopGroup(child: ChildProcess, exited: Promise<void>) {

@@ -23,8 +23,14 @@ export type StackOptions = {
   // Keep Firestore and Auth data across restarts.
   persist?: boolean;
   echo?: boolean;
-  // Reuse emulators that are already running (tests).
-  emulators?: { firestoreHost: string; pubsubHost: string; authHost: string };
+  // Reuse emulators that are already running (tests). Their Auth emulator
+  // signs users into its own default project, `projectId` here.
+  emulators?: {
+    projectId: string;
+    firestoreHost: string;
+    pubsubHost: string;
+    authHost: string;
+  };
 };
 
 export type Stack = {
@@ -94,6 +100,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           SIGYL_MODE: 'local',
           METADATA_SERVER_DETECTION: 'none',
           SIGYL_PROJECT_ID: projectId,
+          SIGYL_AUTH_PROJECT_ID: options.emulators?.projectId ?? projectId,
           SIGYL_HOME: options.home,
           SIGYL_WEB_ORIGIN: web,
           SIGYL_FUNCTION_PORTS: JSON.stringify(functionPorts),
