@@ -34,7 +34,7 @@ export async function createDeployment(
     : null;
   if (keyRef) {
     const earlier = await keyRef.get();
-    if (earlier.exists) return earlier.data() as CreateDeploymentResponse;
+    if (earlier.exists) return responseOf(earlier.data()!);
   }
   await checkInProgressLimit(ownerId);
 
@@ -46,7 +46,7 @@ export async function createDeployment(
   const result = await db().runTransaction(async (tx) => {
     if (keyRef) {
       const earlier = await tx.get(keyRef);
-      if (earlier.exists) return earlier.data() as CreateDeploymentResponse;
+      if (earlier.exists) return responseOf(earlier.data()!);
     }
     const now = nowIso();
     const packages = db().collection(COLLECTIONS.packages);
@@ -216,6 +216,14 @@ export async function stopWork(deploymentId: string, deployment: DeploymentDoc) 
       ...errorFields(error),
     });
   }
+}
+
+function responseOf(data: FirebaseFirestore.DocumentData): CreateDeploymentResponse {
+  return {
+    deploymentId: data.deploymentId,
+    packageId: data.packageId,
+    pageUrl: data.pageUrl,
+  };
 }
 
 function hash(text: string) {

@@ -11,6 +11,7 @@ import { ID_PATTERN } from '../ids.ts';
 import { errorFields, log } from '../log.ts';
 import { cancelDeployment, createDeployment } from './deployments.ts';
 import { RequestError, invalid } from './errors.ts';
+import { handleGetLogs } from './logs.ts';
 import { validateCreateRequest } from './validate.ts';
 
 const MAX_BODY_BYTES = 256 * 1024;
@@ -69,7 +70,6 @@ async function route(req: Request, res: Response) {
       return;
     }
     if (req.method === 'GET' && match[2] === '/logs') {
-      const { handleGetLogs } = await import('./logs.ts');
       await handleGetLogs(req, res, deploymentId);
       return;
     }

@@ -160,4 +160,84 @@ describe('a deployment from request to live server', () => {
     expect(deployment.error?.step).toBe('verify');
     expect(deployment.error?.message.length).toBeGreaterThan(10);
   }, 120_000);
+
+  it('gives the server its variables and secrets, masked in the log (case 9)', async () => {
+    const pem = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----';
+    const repo = httpServerRepo({
+      'sigyl.json': JSON.stringify({ start: 'node print-env.mjs && node server.mjs' }),
+      'print-env.mjs':
+        "console.log('units ' + process.env.UNITS);\n" +
+        "console.log('api key ' + process.env.API_KEY);\n" +
+        "console.log(process.env.TLS_KEY);\n",
+    });
+    const { body } = await postDeployment(host.urls.api, token, {
+      source: { type: 'git', url: repo },
+      package: { name: 'Env' },
+      env: { UNITS: 'metric' },
+      secrets: { API_KEY: 'sk-live-4242424242', TLS_KEY: pem },
+    });
+    const deployment = await waitForStatus(body.deploymentId, ['live', 'failed']);
+    expect(deployment.status).toBe('live');
+    const texts = (await logLines(body.deploymentId)).map((l) => l.text);
+    expect(texts).toContain('units metric');
+    expect(texts.some((t) => t.startsWith('api key ') && !t.includes('sk-live'))).toBe(true);
+    const stored = JSON.stringify(texts);
+    expect(stored).not.toContain('sk-live-4242424242');
+    expect(stored).not.toContain('MIIEvQIBADANBgkqhkiG9w0BAQEFAASC');
+  }, 120_000);
+
+  it('keeps two deployments of one package apart when the second is cancelled (case 12)', async () => {
+    const repo = httpServerRepo({
+      'build.mjs':
+        "for (let i = 1; i <= 40; i++) { console.log('build line ' + i); await new Promise((r) => setTimeout(r, 100)); }\n",
+    });
+    const first = await postDeployment(host.urls.api, token, {
+      source: { type: 'git', url: repo },
+      package: { name: 'Twice' },
+    });
+    await new Promise((r) => setTimeout(r, 2000));
+    const second = await postDeployment(host.urls.api, token, {
+      source: { type: 'git', url: repo },
+      package: { name: 'Twice' },
+      packageId: first.body.packageId,
+    });
+    expect(second.body.packageId).toBe(first.body.packageId);
+
+    // Cancel mid-build, once the second build has printed something.
+    const deadline = Date.now() + 60_000;
+    while (!(await logLines(second.body.deploymentId)).some((l) => l.text === 'build line 5')) {
+      if (Date.now() > deadline) throw new Error('the second build never printed');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const cancel = await fetch(`${host.urls.api}/deployments/${second.body.deploymentId}/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(cancel.status).toBe(200);
+
+    const cancelled = await waitForStatus(second.body.deploymentId, ['cancelled', 'live', 'failed']);
+    const live = await waitForStatus(first.body.deploymentId, ['live', 'failed']);
+    expect(cancelled.status).toBe('cancelled');
+    expect(live.status).toBe('live');
+
+    const firstLines = (await logLines(first.body.deploymentId)).map((l) => l.text);
+    const secondLines = (await logLines(second.body.deploymentId)).map((l) => l.text);
+    for (let i = 1; i <= 40; i++) expect(firstLines).toContain(`build line ${i}`);
+    expect(secondLines).toContain('Deployment cancelled.');
+    // The cancelled build was stopped: it never printed its last line.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await logLines(second.body.deploymentId)).map((l) => l.text)).not.toContain('build line 40');
+    // Each line sits in its own deployment's log only.
+    expect(firstLines.filter((t) => t === 'Deployment cancelled.')).toHaveLength(0);
+    const pkg = (
+      await db().collection(COLLECTIONS.packages).doc(first.body.packageId).get()
+    ).data() as PackageDoc;
+    expect(pkg.liveDeploymentId).toBe(first.body.deploymentId);
+    expect(pkg.currentDeploymentId).toBe(second.body.deploymentId);
+    const again = await fetch(`${host.urls.api}/deployments/${second.body.deploymentId}/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(again.status).toBe(409);
+  }, 180_000);
 });
