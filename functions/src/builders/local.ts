@@ -17,7 +17,8 @@ type RunningBuild = {
   plan: BuildPlan;
   logs: EntryPublisher;
   child: ChildProcess | null;
-  stopReason: 'CANCELLED' | 'TIMEOUT' | null;
+  // SHUTDOWN: Sigyl itself is stopping; the next start fails the deployment.
+  stopReason: 'CANCELLED' | 'TIMEOUT' | 'SHUTDOWN' | null;
   done: Promise<void>;
 };
 
@@ -79,14 +80,22 @@ export class LocalBuilder implements Builder {
     await running.done;
   }
 
-  // Stops every build, for a clean shutdown of the local stack.
+  // Stops every build without a final status, for a shutdown of the local
+  // stack: the next start marks those deployments as cut off.
   async stopAll() {
-    await Promise.all([...this.builds.keys()].map((id) => this.cancel(id)));
+    await Promise.all(
+      [...this.builds.values()].map(async (running) => {
+        running.stopReason = 'SHUTDOWN';
+        killGroup(running.child);
+        await running.done;
+      }),
+    );
   }
 
   private async run(running: RunningBuild) {
     const { build, plan, logs } = running;
-    const main = (text: string) => logs.add(text, { labels: { build_step: 'MAIN' } });
+    const main = (text: string) =>
+      logs.add(text, { labels: { build_step: 'MAIN' } });
     const timer = setTimeout(() => {
       running.stopReason ??= 'TIMEOUT';
       killGroup(running.child);
@@ -114,7 +123,12 @@ export class LocalBuilder implements Builder {
           buildStep.status = 'SUCCESS';
           main(`Finished ${label}`);
         } catch (error) {
-          buildStep.status = running.stopReason ? 'CANCELLED' : 'FAILURE';
+          buildStep.status =
+            running.stopReason === 'TIMEOUT'
+              ? 'TIMEOUT'
+              : running.stopReason
+                ? 'CANCELLED'
+                : 'FAILURE';
           failure = `Build step ${index} "${step.id}" failed: ${(error as Error).message}`;
           break;
         } finally {
@@ -127,6 +141,7 @@ export class LocalBuilder implements Builder {
       clearTimeout(timer);
     }
 
+    if (running.stopReason === 'SHUTDOWN') return;
     const status: BuildStatus =
       running.stopReason ?? (failure ? 'FAILURE' : 'SUCCESS');
     if (status === 'FAILURE' && failure) {
@@ -157,7 +172,8 @@ export class LocalBuilder implements Builder {
     label: string,
   ) {
     const { plan, logs } = running;
-    const say = (text: string) => logs.add(text, { labels: { build_step: label } });
+    const say = (text: string) =>
+      logs.add(text, { labels: { build_step: label } });
     const sourceDir = join(workDir, 'source');
     const appDir = appDirectory(plan, workDir);
 
@@ -175,8 +191,7 @@ export class LocalBuilder implements Builder {
           ]);
           return;
         }
-        const url =
-          source.type === 'github' ? `${source.url}.git` : source.url;
+        const url = source.type === 'github' ? `${source.url}.git` : source.url;
         await this.exec(running, label, workDir, 'git', [
           'clone',
           '--no-checkout',
@@ -201,7 +216,9 @@ export class LocalBuilder implements Builder {
       }
       case 'install': {
         if (plan.source.type === 'npm') {
-          const tarball = (await readdir(sourceDir)).find((f) => f.endsWith('.tgz'));
+          const tarball = (await readdir(sourceDir)).find((f) =>
+            f.endsWith('.tgz'),
+          );
           if (!tarball) throw new StepFailure('npm pack produced no package');
           await mkdir(appDir, { recursive: true });
           await writeFile(
@@ -251,7 +268,10 @@ export class LocalBuilder implements Builder {
       }
       case 'bridge': {
         const server = await resolveServer(plan, appDir);
-        await writeFile(join(workDir, RUN_FILE), JSON.stringify(server, null, 2));
+        await writeFile(
+          join(workDir, RUN_FILE),
+          JSON.stringify(server, null, 2),
+        );
         say(
           server.transport === 'stdio'
             ? `stdio server: ${server.command.join(' ')} (served over Streamable HTTP by supergateway, one process per session)`
@@ -298,8 +318,10 @@ export class LocalBuilder implements Builder {
         err.end();
         running.child = null;
         if (code === 0) resolve();
-        else if (signal) reject(new StepFailure(`${command} was stopped (${signal})`));
-        else reject(new StepFailure(`step exited with non-zero status: ${code}`));
+        else if (signal)
+          reject(new StepFailure(`${command} was stopped (${signal})`));
+        else
+          reject(new StepFailure(`step exited with non-zero status: ${code}`));
       });
     });
   }
@@ -327,7 +349,10 @@ async function readSettings(appDir: string): Promise<{ build?: string }> {
 }
 
 // A branch, tag or commit, as the clone knows it.
-async function resolveRef(dir: string, ref: string | undefined): Promise<string> {
+async function resolveRef(
+  dir: string,
+  ref: string | undefined,
+): Promise<string> {
   const candidates = ref ? [`origin/${ref}`, ref] : ['HEAD', 'origin/HEAD'];
   for (const candidate of candidates) {
     const sha = await gitRevParse(dir, `${candidate}^{commit}`);

@@ -8,6 +8,7 @@ import { FUNCTIONS } from '../index.ts';
 import { errorFields, log } from '../log.ts';
 import { pubsub } from '../pubsub.ts';
 import { LocalRunner } from '../runners/local.ts';
+import { restoreLiveServers } from './restore.ts';
 import {
   failInterruptedDeployments,
   failStuckDeployments,
@@ -54,6 +55,9 @@ export async function startFunctionsHost(ports: HostPorts): Promise<FunctionsHos
       deployments: interrupted,
     });
   }
+  const restored = restoreLiveServers().catch((error: unknown) =>
+    log('ERROR', 'restoring live servers failed', errorFields(error)),
+  );
   const sweep = setInterval(() => {
     failStuckDeployments().catch((error: unknown) =>
       log('ERROR', 'sweep failed', errorFields(error)),
@@ -64,6 +68,7 @@ export async function startFunctionsHost(ports: HostPorts): Promise<FunctionsHos
     urls,
     async stop() {
       clearInterval(sweep);
+      await restored;
       const localBuilder = builder();
       const localRunner = runner();
       if (localBuilder instanceof LocalBuilder) await localBuilder.stopAll();
