@@ -21,7 +21,9 @@ function has(program) {
 
 function aptInstall(packages, why) {
   if (!isRoot || !has('apt-get')) {
-    fail(`${why} Install it with: sudo apt-get install -y ${packages.join(' ')}`);
+    fail(
+      `${why} Install it with: sudo apt-get install -y ${packages.join(' ')}`,
+    );
   }
   console.log(`Installing ${packages.join(' ')} with apt (${why})`);
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
@@ -40,19 +42,30 @@ if (major < 20 || (major === 20 && minor < 19)) {
 const installed = join(root, 'node_modules/.package-lock.json');
 if (
   !existsSync(installed) ||
-  statSync(installed).mtimeMs < statSync(join(root, 'package-lock.json')).mtimeMs
+  statSync(installed).mtimeMs <
+    statSync(join(root, 'package-lock.json')).mtimeMs
 ) {
   console.log('Installing npm packages (npm ci)…');
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
 }
 
 if (command === 'start' || command === 'test' || command === 'bench') {
   if (!has('java')) {
-    aptInstall(['openjdk-17-jre-headless'], 'The Firestore and Pub/Sub emulators need Java.');
+    aptInstall(
+      ['openjdk-17-jre-headless'],
+      'The Firestore and Pub/Sub emulators need Java.',
+    );
   }
-  if (!has('git')) aptInstall(['git'], 'The local builder clones repositories with git.');
+  if (!has('git'))
+    aptInstall(['git'], 'The local builder clones repositories with git.');
 }
-if ((command === 'test' || command === 'bench') && !existsSync('/usr/bin/chromium')) {
+if (
+  (command === 'test' || command === 'bench') &&
+  !existsSync('/usr/bin/chromium')
+) {
   aptInstall(['chromium'], 'Browser tests drive Chromium.');
 }
 
@@ -64,7 +77,8 @@ const runs = {
   package: [[process.execPath, [...tsx, 'scripts/package.ts']]],
 };
 const steps = runs[command];
-if (!steps) fail(`usage: node scripts/bootstrap.mjs ${Object.keys(runs).join('|')}`);
+if (!steps)
+  fail(`usage: node scripts/bootstrap.mjs ${Object.keys(runs).join('|')}`);
 // Signals go to the running step, which stops what it started; this
 // process then exits with the step's code.
 let child = null;

@@ -37,7 +37,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mode,
     home: resolve(env.SIGYL_HOME ?? '.sigyl'),
     webOrigin: env.SIGYL_WEB_ORIGIN ?? 'http://127.0.0.1:5173',
-    deploymentTimeoutMinutes: Number(env.SIGYL_DEPLOYMENT_TIMEOUT_MINUTES ?? 30),
+    deploymentTimeoutMinutes: Number(
+      env.SIGYL_DEPLOYMENT_TIMEOUT_MINUTES ?? 30,
+    ),
     logRetentionDays: Number(env.SIGYL_LOG_RETENTION_DAYS ?? 30),
     cloud: mode === 'cloud' ? loadCloudConfig(env) : null,
   };

@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { config } from './config.ts';
 import type { SecretStore } from './seams.ts';
+import { SecretManagerStore } from './secretManager.ts';
 
 // Locally, a deployment's secrets live in a file only its owner (the user
 // running Sigyl) can read, never in Firestore.
@@ -34,10 +35,13 @@ export class LocalSecretStore implements SecretStore {
 
 let store: SecretStore | null = null;
 export function secretStore(): SecretStore {
-  store ??= new LocalSecretStore(join(config().home, 'secrets'));
+  store ??=
+    config().mode === 'cloud'
+      ? new SecretManagerStore(config())
+      : new LocalSecretStore(join(config().home, 'secrets'));
   return store;
 }
-// Cloud mode installs its Secret Manager store here at start.
+// Tests point the Secret Manager store at a local stand-in.
 export function setSecretStore(next: SecretStore) {
   store = next;
 }

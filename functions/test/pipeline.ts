@@ -33,7 +33,11 @@ export async function postDeployment(
     },
     body: JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as any };
+  // The 202 body, or the error body of a 4xx: tests read either.
+  type Body = { deploymentId: string; packageId: string; pageUrl: string } & {
+    error: { code: string; message: string; field?: string };
+  };
+  return { status: response.status, body: (await response.json()) as Body };
 }
 
 export async function waitForStatus(

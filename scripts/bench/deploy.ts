@@ -28,21 +28,32 @@ async function post(stack: Stack, token: string, body: unknown) {
   const started = performance.now();
   const response = await fetch(`${stack.urls.api}/deployments`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${token}`,
+    },
     body: JSON.stringify(body),
   });
   const json = (await response.json()) as { deploymentId: string };
-  if (response.status !== 202) throw new Error(`POST answered ${response.status}`);
+  if (response.status !== 202)
+    throw new Error(`POST answered ${response.status}`);
   return { ms: performance.now() - started, deploymentId: json.deploymentId };
 }
 
 async function waitForFinal(stack: Stack, token: string, deploymentId: string) {
   for (;;) {
-    const response = await fetch(`${stack.urls.api}/deployments/${deploymentId}`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    const deployment = (await response.json()) as { status: string; error?: unknown };
-    if (['live', 'failed', 'cancelled'].includes(deployment.status)) return deployment;
+    const response = await fetch(
+      `${stack.urls.api}/deployments/${deploymentId}`,
+      {
+        headers: { authorization: `Bearer ${token}` },
+      },
+    );
+    const deployment = (await response.json()) as {
+      status: string;
+      error?: unknown;
+    };
+    if (['live', 'failed', 'cancelled'].includes(deployment.status))
+      return deployment;
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -72,7 +83,10 @@ export async function runDeployBench(stack: Stack) {
   const token = await signUp(stack, 999);
   const started = performance.now();
   const { ms, deploymentId } = await post(stack, token, {
-    source: { type: 'npm', spec: '@modelcontextprotocol/server-everything@2026.8.31' },
+    source: {
+      type: 'npm',
+      spec: '@modelcontextprotocol/server-everything@2026.8.31',
+    },
     package: { name: 'Everything' },
   });
   const final = await waitForFinal(stack, token, deploymentId);
@@ -82,12 +96,20 @@ export async function runDeployBench(stack: Stack) {
       `the request itself answered in ${ms.toFixed(0)} ms, where a flow that holds ` +
       `the request open for the build would answer after ${(toLive / 1000).toFixed(1)} s`,
   );
-  return { postP50: percentile(latencies, 50), postP99: percentile(latencies, 99), toLive };
+  return {
+    postP50: percentile(latencies, 50),
+    postP99: percentile(latencies, 99),
+    toLive,
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const home = mkdtempSync(join(tmpdir(), 'sigyl-bench-'));
-  const stack = await startStack({ home, ports: 'free', projectId: 'demo-sigyl-bench' });
+  const stack = await startStack({
+    home,
+    ports: 'free',
+    projectId: 'demo-sigyl-bench',
+  });
   try {
     await runDeployBench(stack);
   } finally {

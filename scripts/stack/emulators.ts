@@ -79,7 +79,9 @@ export type Emulators = {
   stop(): Promise<void>;
 };
 
-export async function startEmulators(opts: EmulatorOptions): Promise<Emulators> {
+export async function startEmulators(
+  opts: EmulatorOptions,
+): Promise<Emulators> {
   checkJava();
   const jars = findEmulatorJars();
   const services: Service[] = [];
@@ -90,7 +92,9 @@ export async function startEmulators(opts: EmulatorOptions): Promise<Emulators> 
     const firestoreData = opts.dataDir && join(opts.dataDir, 'firestore');
     const latestExport = firestoreData && newestExport(firestoreData);
     const imported = latestExport
-      ? [`--import-data=${latestExport}/${basename(latestExport)}.overall_export_metadata`]
+      ? [
+          `--import-data=${latestExport}/${basename(latestExport)}.overall_export_metadata`,
+        ]
       : [];
     const firestore = startService(
       'firestore',
@@ -124,10 +128,15 @@ export async function startEmulators(opts: EmulatorOptions): Promise<Emulators> 
     const pubsubHost = `127.0.0.1:${opts.pubsubPort}`;
     const authHost = `127.0.0.1:${opts.authPort}`;
     await Promise.all([
-      waitFor('Firestore emulator', () => answers(`http://${firestoreHost}/`), firestore),
+      waitFor(
+        'Firestore emulator',
+        () => answers(`http://${firestoreHost}/`),
+        firestore,
+      ),
       waitFor(
         'Pub/Sub emulator',
-        () => answers(`http://${pubsubHost}/v1/projects/${opts.projectId}/topics`),
+        () =>
+          answers(`http://${pubsubHost}/v1/projects/${opts.projectId}/topics`),
         pubsub,
       ),
       waitFor('Auth emulator', () => answers(`http://${authHost}/`), auth),

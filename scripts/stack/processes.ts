@@ -1,4 +1,8 @@
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import {
+  spawn,
+  type ChildProcess,
+  type SpawnOptions,
+} from 'node:child_process';
 import { createServer } from 'node:net';
 
 // A child started in its own process group, so that stopping the group also

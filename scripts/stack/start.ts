@@ -168,7 +168,9 @@ async function startWeb(port: number, env: Record<string, string>) {
   return server;
 }
 
-async function choosePorts(mode: 'default' | 'free'): Promise<Record<PortName, number>> {
+async function choosePorts(
+  mode: 'default' | 'free',
+): Promise<Record<PortName, number>> {
   const config = JSON.parse(readFileSync(join(ROOT, 'firebase.json'), 'utf8'));
   const emulators = config.emulators as Record<string, { port: number }>;
   const api = emulators.functions!.port;

@@ -47,7 +47,9 @@ describe('deploying from the wizard', () => {
 
     await page.waitForURL(/\/mcp\/[a-z0-9]+\?new=true&deploying=true$/);
     await expect
-      .poll(() => page.getByTestId('deployment-status').getAttribute('data-status'))
+      .poll(() =>
+        page.getByTestId('deployment-status').getAttribute('data-status'),
+      )
       .toMatch(/queued|building|deploying|verifying|live/);
 
     // Lines show while the build runs, not only at its end.

@@ -1,7 +1,11 @@
 import { COLLECTIONS, type PackageDoc } from '@sigyl/types';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signUp, useTestProject } from '../../test/env.ts';
-import { makeRepo, postDeployment, startPipeline } from '../../test/pipeline.ts';
+import {
+  makeRepo,
+  postDeployment,
+  startPipeline,
+} from '../../test/pipeline.ts';
 import { db } from '../firestore.ts';
 import type { FunctionsHost } from '../local/host.ts';
 import { MAX_IN_PROGRESS_PER_USER } from './deployments.ts';
@@ -27,7 +31,16 @@ const npm = (spec: string) => ({
   package: { name: 'Weather' },
 });
 
-async function call(method: string, path: string, token: string | null, body?: unknown) {
+type ApiBody = Record<string, unknown> & {
+  error: { code: string; message: string; field?: string };
+};
+
+async function call(
+  method: string,
+  path: string,
+  token: string | null,
+  body?: unknown,
+) {
   const response = await fetch(`${host.urls.api}${path}`, {
     method,
     headers: {
@@ -36,13 +49,22 @@ async function call(method: string, path: string, token: string | null, body?: u
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as any };
+  return {
+    status: response.status,
+    body: (await response.json()) as ApiBody,
+  };
 }
 
 describe('POST /deployments', () => {
   it('needs a valid ID token', async () => {
-    expect((await postDeployment(host.urls.api, null, npm('left-pad'))).status).toBe(401);
-    const forged = await postDeployment(host.urls.api, 'not-a-token', npm('left-pad'));
+    expect(
+      (await postDeployment(host.urls.api, null, npm('left-pad'))).status,
+    ).toBe(401);
+    const forged = await postDeployment(
+      host.urls.api,
+      'not-a-token',
+      npm('left-pad'),
+    );
     expect(forged.status).toBe(401);
     expect(forged.body.error.code).toBe('unauthenticated');
   });
@@ -50,31 +72,107 @@ describe('POST /deployments', () => {
   // Values that try to escape their field into a command, a path or an
   // option; each gets a 400 naming the field.
   const hostile: [string, Record<string, unknown>, string][] = [
-    ['a spec with a shell command', { type: 'npm', spec: 'left-pad; rm -rf /' }, 'source.spec'],
-    ['a spec that is an option', { type: 'npm', spec: '--registry=http://evil' }, 'source.spec'],
-    ['a spec that is a URL', { type: 'npm', spec: 'https://evil.example/x.tgz' }, 'source.spec'],
-    ['a spec with a file: path', { type: 'npm', spec: 'file:/etc' }, 'source.spec'],
-    ['a spec with a git URL', { type: 'npm', spec: 'x@git+ssh://evil/x.git' }, 'source.spec'],
-    ['a version with a command', { type: 'npm', spec: 'left-pad@$(id)' }, 'source.spec'],
-    ['a URL off GitHub', { type: 'github', url: 'https://evil.example/a/b' }, 'source.url'],
-    ['a URL with a command', { type: 'github', url: 'https://github.com/a/b;id' }, 'source.url'],
-    ['a URL with a path after the repo', { type: 'github', url: 'https://github.com/a/b/../../x' }, 'source.url'],
-    ['a ref that is an option', { type: 'github', url: 'https://github.com/a/b', ref: '--upload-pack=id' }, 'source.ref'],
-    ['a ref with ..', { type: 'github', url: 'https://github.com/a/b', ref: 'main/../x' }, 'source.ref'],
-    ['a ref with a space and command', { type: 'github', url: 'https://github.com/a/b', ref: 'main $(id)' }, 'source.ref'],
-    ['a subdirectory going up', { type: 'github', url: 'https://github.com/a/b', subdirectory: '../../etc' }, 'source.subdirectory'],
-    ['an absolute subdirectory', { type: 'github', url: 'https://github.com/a/b', subdirectory: '/etc' }, 'source.subdirectory'],
-    ['a subdirectory with a newline', { type: 'github', url: 'https://github.com/a/b', subdirectory: 'a\nb' }, 'source.subdirectory'],
+    [
+      'a spec with a shell command',
+      { type: 'npm', spec: 'left-pad; rm -rf /' },
+      'source.spec',
+    ],
+    [
+      'a spec that is an option',
+      { type: 'npm', spec: '--registry=http://evil' },
+      'source.spec',
+    ],
+    [
+      'a spec that is a URL',
+      { type: 'npm', spec: 'https://evil.example/x.tgz' },
+      'source.spec',
+    ],
+    [
+      'a spec with a file: path',
+      { type: 'npm', spec: 'file:/etc' },
+      'source.spec',
+    ],
+    [
+      'a spec with a git URL',
+      { type: 'npm', spec: 'x@git+ssh://evil/x.git' },
+      'source.spec',
+    ],
+    [
+      'a version with a command',
+      { type: 'npm', spec: 'left-pad@$(id)' },
+      'source.spec',
+    ],
+    [
+      'a URL off GitHub',
+      { type: 'github', url: 'https://evil.example/a/b' },
+      'source.url',
+    ],
+    [
+      'a URL with a command',
+      { type: 'github', url: 'https://github.com/a/b;id' },
+      'source.url',
+    ],
+    [
+      'a URL with a path after the repo',
+      { type: 'github', url: 'https://github.com/a/b/../../x' },
+      'source.url',
+    ],
+    [
+      'a ref that is an option',
+      {
+        type: 'github',
+        url: 'https://github.com/a/b',
+        ref: '--upload-pack=id',
+      },
+      'source.ref',
+    ],
+    [
+      'a ref with ..',
+      { type: 'github', url: 'https://github.com/a/b', ref: 'main/../x' },
+      'source.ref',
+    ],
+    [
+      'a ref with a space and command',
+      { type: 'github', url: 'https://github.com/a/b', ref: 'main $(id)' },
+      'source.ref',
+    ],
+    [
+      'a subdirectory going up',
+      {
+        type: 'github',
+        url: 'https://github.com/a/b',
+        subdirectory: '../../etc',
+      },
+      'source.subdirectory',
+    ],
+    [
+      'an absolute subdirectory',
+      { type: 'github', url: 'https://github.com/a/b', subdirectory: '/etc' },
+      'source.subdirectory',
+    ],
+    [
+      'a subdirectory with a newline',
+      { type: 'github', url: 'https://github.com/a/b', subdirectory: 'a\nb' },
+      'source.subdirectory',
+    ],
     ['a relative git path', { type: 'git', url: '../other' }, 'source.url'],
-    ['a git path that is not a repository', { type: 'git', url: '/etc' }, 'source.url'],
+    [
+      'a git path that is not a repository',
+      { type: 'git', url: '/etc' },
+      'source.url',
+    ],
     ['an unknown source type', { type: 'docker', url: 'x' }, 'source.type'],
   ];
   for (const [what, source, field] of hostile) {
     it(`rejects ${what}`, async () => {
-      const { status, body } = await postDeployment(host.urls.api, alice.idToken, {
-        source,
-        package: { name: 'Weather' },
-      });
+      const { status, body } = await postDeployment(
+        host.urls.api,
+        alice.idToken,
+        {
+          source,
+          package: { name: 'Weather' },
+        },
+      );
       expect(status).toBe(400);
       expect(body.error.field).toBe(field);
       expect(body.error.message.length).toBeGreaterThan(10);
@@ -88,10 +186,16 @@ describe('POST /deployments', () => {
       [{ ...npm('x'), env: { 'BAD NAME': '1' } }, 'env.BAD NAME'],
       [{ ...npm('x'), env: { PORT: '1' } }, 'env.PORT'],
       [{ ...npm('x'), secrets: { TOKEN: 42 } }, 'secrets.TOKEN'],
-      [{ ...npm('x'), env: { TOKEN: 'a' }, secrets: { TOKEN: 'b' } }, 'secrets.TOKEN'],
+      [
+        { ...npm('x'), env: { TOKEN: 'a' }, secrets: { TOKEN: 'b' } },
+        'secrets.TOKEN',
+      ],
       [{ ...npm('x'), run: { transport: 'smoke' } }, 'run.transport'],
       [{ ...npm('x'), run: { transport: 'http', port: 70000 } }, 'run.port'],
-      [{ ...npm('x'), run: { transport: 'stdio', args: ['a\nb'] } }, 'run.args.0'],
+      [
+        { ...npm('x'), run: { transport: 'stdio', args: ['a\nb'] } },
+        'run.args.0',
+      ],
       [{ ...npm('x'), packageId: 'NOT-AN-ID' }, 'packageId'],
     ];
     for (const [body, field] of cases) {
@@ -103,12 +207,16 @@ describe('POST /deployments', () => {
 
   it('creates a package and a queued deployment, and answers at once', async () => {
     const repo = makeRepo({ 'package.json': '{"name":"x"}' });
-    const { status, body } = await postDeployment(host.urls.api, alice.idToken, {
-      source: { type: 'git', url: repo },
-      package: { name: 'My Weather Server', description: 'Forecasts' },
-      env: { UNITS: 'metric' },
-      secrets: { API_KEY: 'sk-live-123456' },
-    });
+    const { status, body } = await postDeployment(
+      host.urls.api,
+      alice.idToken,
+      {
+        source: { type: 'git', url: repo },
+        package: { name: 'My Weather Server', description: 'Forecasts' },
+        env: { UNITS: 'metric' },
+        secrets: { API_KEY: 'sk-live-123456' },
+      },
+    );
     expect(status).toBe(202);
     expect(body.pageUrl).toBe(`/mcp/${body.packageId}?new=true&deploying=true`);
     const pkg = (
@@ -123,7 +231,10 @@ describe('POST /deployments', () => {
       currentDeploymentId: body.deploymentId,
     });
     expect(pkg.serviceName).toMatch(/^mcp-my-weather-server-[0-9a-f]{8}$/);
-    const deployment = await db().collection(COLLECTIONS.deployments).doc(body.deploymentId).get();
+    const deployment = await db()
+      .collection(COLLECTIONS.deployments)
+      .doc(body.deploymentId)
+      .get();
     expect(deployment.get('env')).toEqual({ UNITS: 'metric' });
     expect(deployment.get('secretNames')).toEqual(['API_KEY']);
     // The secret's value is nowhere in Firestore.
@@ -132,11 +243,24 @@ describe('POST /deployments', () => {
   });
 
   it('gives a second package of the same name its own slug', async () => {
-    const first = await postDeployment(host.urls.api, alice.idToken, npm('left-pad'));
-    const second = await postDeployment(host.urls.api, alice.idToken, npm('left-pad'));
+    const first = await postDeployment(
+      host.urls.api,
+      alice.idToken,
+      npm('left-pad'),
+    );
+    const second = await postDeployment(
+      host.urls.api,
+      alice.idToken,
+      npm('left-pad'),
+    );
     const slugs = await Promise.all(
       [first, second].map(async (r) =>
-        (await db().collection(COLLECTIONS.packages).doc(r.body.packageId).get()).get('slug'),
+        (
+          await db()
+            .collection(COLLECTIONS.packages)
+            .doc(r.body.packageId)
+            .get()
+        ).get('slug'),
       ),
     );
     expect(slugs).toEqual(['weather', 'weather-2']);
@@ -144,17 +268,36 @@ describe('POST /deployments', () => {
 
   it('returns the same deployment for a retried request with an Idempotency-Key', async () => {
     const headers = { 'idempotency-key': `retry-${Date.now()}` };
-    const first = await postDeployment(host.urls.api, alice.idToken, npm('left-pad'), headers);
-    const again = await postDeployment(host.urls.api, alice.idToken, npm('left-pad'), headers);
+    const first = await postDeployment(
+      host.urls.api,
+      alice.idToken,
+      npm('left-pad'),
+      headers,
+    );
+    const again = await postDeployment(
+      host.urls.api,
+      alice.idToken,
+      npm('left-pad'),
+      headers,
+    );
     expect(again.status).toBe(202);
     expect(again.body).toEqual(first.body);
     // Another user's identical key is their own.
-    const other = await postDeployment(host.urls.api, bob.idToken, npm('left-pad'), headers);
+    const other = await postDeployment(
+      host.urls.api,
+      bob.idToken,
+      npm('left-pad'),
+      headers,
+    );
     expect(other.body.deploymentId).not.toBe(first.body.deploymentId);
   });
 
   it('redeploys an existing package only for its owner', async () => {
-    const first = await postDeployment(host.urls.api, alice.idToken, npm('left-pad'));
+    const first = await postDeployment(
+      host.urls.api,
+      alice.idToken,
+      npm('left-pad'),
+    );
     const redeploy = await postDeployment(host.urls.api, alice.idToken, {
       ...npm('left-pad'),
       packageId: first.body.packageId,
@@ -172,18 +315,49 @@ describe('POST /deployments', () => {
 
 describe('reading, cancelling and editing', () => {
   it('shows a deployment to its owner only', async () => {
-    const { body } = await postDeployment(host.urls.api, alice.idToken, npm('left-pad'));
-    const own = await call('GET', `/deployments/${body.deploymentId}`, alice.idToken);
+    const { body } = await postDeployment(
+      host.urls.api,
+      alice.idToken,
+      npm('left-pad'),
+    );
+    const own = await call(
+      'GET',
+      `/deployments/${body.deploymentId}`,
+      alice.idToken,
+    );
     expect(own.status).toBe(200);
-    expect(own.body).toMatchObject({ id: body.deploymentId, ownerId: alice.uid });
-    expect((await call('GET', `/deployments/${body.deploymentId}`, bob.idToken)).status).toBe(404);
-    expect((await call('GET', `/deployments/${body.deploymentId}/logs`, bob.idToken)).status).toBe(404);
-    expect((await call('POST', `/deployments/${body.deploymentId}/cancel`, bob.idToken)).status).toBe(404);
-    expect((await call('GET', `/deployments/${body.deploymentId}`, null)).status).toBe(401);
+    expect(own.body).toMatchObject({
+      id: body.deploymentId,
+      ownerId: alice.uid,
+    });
+    expect(
+      (await call('GET', `/deployments/${body.deploymentId}`, bob.idToken))
+        .status,
+    ).toBe(404);
+    expect(
+      (await call('GET', `/deployments/${body.deploymentId}/logs`, bob.idToken))
+        .status,
+    ).toBe(404);
+    expect(
+      (
+        await call(
+          'POST',
+          `/deployments/${body.deploymentId}/cancel`,
+          bob.idToken,
+        )
+      ).status,
+    ).toBe(404);
+    expect(
+      (await call('GET', `/deployments/${body.deploymentId}`, null)).status,
+    ).toBe(401);
   });
 
   it('lets the owner edit name, description and visibility, and nothing else', async () => {
-    const { body } = await postDeployment(host.urls.api, alice.idToken, npm('left-pad'));
+    const { body } = await postDeployment(
+      host.urls.api,
+      alice.idToken,
+      npm('left-pad'),
+    );
     const path = `/packages/${body.packageId}`;
     const edited = await call('PATCH', path, alice.idToken, {
       name: 'Renamed',
@@ -191,10 +365,20 @@ describe('reading, cancelling and editing', () => {
       visibility: 'public',
     });
     expect(edited.status).toBe(200);
-    expect(edited.body).toMatchObject({ name: 'Renamed', visibility: 'public' });
-    expect((await call('PATCH', path, alice.idToken, { visibility: 'everyone' })).status).toBe(400);
-    expect((await call('PATCH', path, bob.idToken, { name: 'Mine now' })).status).toBe(404);
-    const pkg = (await db().collection(COLLECTIONS.packages).doc(body.packageId).get()).data();
+    expect(edited.body).toMatchObject({
+      name: 'Renamed',
+      visibility: 'public',
+    });
+    expect(
+      (await call('PATCH', path, alice.idToken, { visibility: 'everyone' }))
+        .status,
+    ).toBe(400);
+    expect(
+      (await call('PATCH', path, bob.idToken, { name: 'Mine now' })).status,
+    ).toBe(404);
+    const pkg = (
+      await db().collection(COLLECTIONS.packages).doc(body.packageId).get()
+    ).data();
     expect(pkg?.name).toBe('Renamed');
     expect(pkg?.ownerId).toBe(alice.uid);
   });
@@ -208,11 +392,18 @@ describe('reading, cancelling and editing', () => {
         status: i % 2 ? 'building' : 'verifying',
       });
     }
-    const refused = await postDeployment(host.urls.api, carol.idToken, npm('left-pad'));
+    const refused = await postDeployment(
+      host.urls.api,
+      carol.idToken,
+      npm('left-pad'),
+    );
     expect(refused.status).toBe(429);
     expect(refused.body.error.message).toContain('in progress');
     // Alice's deployments are hers: Carol's limit does not touch them.
-    expect((await postDeployment(host.urls.api, alice.idToken, npm('left-pad'))).status).toBe(202);
+    expect(
+      (await postDeployment(host.urls.api, alice.idToken, npm('left-pad')))
+        .status,
+    ).toBe(202);
   });
 
   it('refuses a body over the size limit', async () => {
@@ -230,7 +421,9 @@ describe('reading, cancelling and editing', () => {
         headers: { origin, 'access-control-request-method': 'POST' },
       });
     const web = await preflight('http://127.0.0.1:5173');
-    expect(web.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:5173');
+    expect(web.headers.get('access-control-allow-origin')).toBe(
+      'http://127.0.0.1:5173',
+    );
     const other = await preflight('https://evil.example');
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });

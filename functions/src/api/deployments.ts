@@ -9,7 +9,11 @@ import {
   type PackageDoc,
 } from '@sigyl/types';
 import { builder, runner } from '../adapters.ts';
-import { deploymentRef, initialSteps, transition } from '../deployments/state.ts';
+import {
+  deploymentRef,
+  initialSteps,
+  transition,
+} from '../deployments/state.ts';
 import { db, nowIso } from '../firestore.ts';
 import { newId, serviceNameFor, slugify } from '../ids.ts';
 import { log, errorFields } from '../log.ts';
@@ -56,7 +60,12 @@ export async function createDeployment(
       const snapshot = await tx.get(packages.doc(request.packageId));
       const existing = snapshot.data() as PackageDoc | undefined;
       if (!existing || existing.ownerId !== ownerId) {
-        throw new RequestError(404, 'not_found', 'No such package.', 'packageId');
+        throw new RequestError(
+          404,
+          'not_found',
+          'No such package.',
+          'packageId',
+        );
       }
       packageId = request.packageId;
       pkg = {
@@ -183,7 +192,11 @@ export async function cancelDeployment(
     say: ['Deployment cancelled.'],
   });
   if (!moved) {
-    throw new RequestError(409, 'failed_precondition', 'This deployment has already finished.');
+    throw new RequestError(
+      409,
+      'failed_precondition',
+      'This deployment has already finished.',
+    );
   }
   log('INFO', 'deployment cancelled', { deploymentId, by });
   await stopWork(deploymentId, moved);
@@ -192,11 +205,17 @@ export async function cancelDeployment(
 
 // Stops whatever is running for a deployment that has ended: its build, or
 // its new revision. Errors are logged: the deployment has ended either way.
-export async function stopWork(deploymentId: string, deployment: DeploymentDoc) {
+export async function stopWork(
+  deploymentId: string,
+  deployment: DeploymentDoc,
+) {
   try {
     if (deployment.buildId) await builder().cancel(deployment.buildId);
     const pkg = (
-      await db().collection(COLLECTIONS.packages).doc(deployment.packageId).get()
+      await db()
+        .collection(COLLECTIONS.packages)
+        .doc(deployment.packageId)
+        .get()
     ).data() as PackageDoc | undefined;
     if (pkg && deployment.revision) {
       await runner().discard(
@@ -218,7 +237,9 @@ export async function stopWork(deploymentId: string, deployment: DeploymentDoc) 
   }
 }
 
-function responseOf(data: FirebaseFirestore.DocumentData): CreateDeploymentResponse {
+function responseOf(
+  data: FirebaseFirestore.DocumentData,
+): CreateDeploymentResponse {
   return {
     deploymentId: data.deploymentId,
     packageId: data.packageId,

@@ -37,7 +37,10 @@ export async function api(req: Request, res: Response) {
     });
     if (!res.headersSent) {
       res.status(500).json({
-        error: { code: 'internal', message: 'Something went wrong on our side.' },
+        error: {
+          code: 'internal',
+          message: 'Something went wrong on our side.',
+        },
       });
     }
   }
@@ -50,7 +53,11 @@ async function route(req: Request, res: Response) {
     return;
   }
   if ((req.rawBody?.length ?? 0) > MAX_BODY_BYTES) {
-    throw new RequestError(413, 'too_large', 'The request body is larger than 256 KiB.');
+    throw new RequestError(
+      413,
+      'too_large',
+      'The request body is larger than 256 KiB.',
+    );
   }
   const uid = await authenticate(req);
 
@@ -86,19 +93,31 @@ async function route(req: Request, res: Response) {
     return;
   }
 
-  throw new RequestError(404, 'not_found', `No route for ${req.method} ${path}.`);
+  throw new RequestError(
+    404,
+    'not_found',
+    `No route for ${req.method} ${path}.`,
+  );
 }
 
 async function authenticate(req: Request): Promise<string> {
   const header = req.get('authorization') ?? '';
   const token = header.match(/^Bearer (.+)$/)?.[1];
   if (!token) {
-    throw new RequestError(401, 'unauthenticated', 'Sign in first: this request has no ID token.');
+    throw new RequestError(
+      401,
+      'unauthenticated',
+      'Sign in first: this request has no ID token.',
+    );
   }
   try {
     return (await auth().verifyIdToken(token)).uid;
   } catch {
-    throw new RequestError(401, 'unauthenticated', 'Your sign-in has expired or is not valid; sign in again.');
+    throw new RequestError(
+      401,
+      'unauthenticated',
+      'Your sign-in has expired or is not valid; sign in again.',
+    );
   }
 }
 
@@ -106,13 +125,19 @@ function idempotencyKey(req: Request): string | null {
   const key = req.get('idempotency-key');
   if (key === undefined) return null;
   if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(key)) {
-    throw invalid('Idempotency-Key', 'The Idempotency-Key header must be 1 to 200 letters, digits or "_.:-".');
+    throw invalid(
+      'Idempotency-Key',
+      'The Idempotency-Key header must be 1 to 200 letters, digits or "_.:-".',
+    );
   }
   return key;
 }
 
 // Another user's deployment answers exactly like a missing one.
-async function ownedDeployment(id: string, uid: string): Promise<DeploymentDoc> {
+async function ownedDeployment(
+  id: string,
+  uid: string,
+): Promise<DeploymentDoc> {
   const notFound = new RequestError(404, 'not_found', 'No such deployment.');
   if (!ID_PATTERN.test(id)) throw notFound;
   const snapshot = await db().collection(COLLECTIONS.deployments).doc(id).get();
@@ -125,7 +150,10 @@ async function updatePackage(packageId: string, uid: string, body: unknown) {
   const notFound = new RequestError(404, 'not_found', 'No such package.');
   if (!ID_PATTERN.test(packageId)) throw notFound;
   if (typeof body !== 'object' || body === null) {
-    throw invalid('body', 'Send a JSON object with name, description or visibility.');
+    throw invalid(
+      'body',
+      'Send a JSON object with name, description or visibility.',
+    );
   }
   const { name, description, visibility } = body as Record<string, unknown>;
   const update: Partial<PackageDoc> = {};
@@ -137,7 +165,10 @@ async function updatePackage(packageId: string, uid: string, body: unknown) {
   }
   if (description !== undefined) {
     if (typeof description !== 'string' || description.length > 500) {
-      throw invalid('description', 'The description must be at most 500 characters.');
+      throw invalid(
+        'description',
+        'The description must be at most 500 characters.',
+      );
     }
     update.description = description;
   }

@@ -23,10 +23,16 @@ const GITHUB_URL =
   /^https:\/\/github\.com\/([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9_.-]{1,100}?)(?:\.git)?\/?$/;
 const REF = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/;
 const PATH_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
-const NPM_NAME = /^(?:@[a-z0-9][a-z0-9._-]{0,100}\/)?[a-z0-9][a-z0-9._-]{0,100}$/;
+const NPM_NAME =
+  /^(?:@[a-z0-9][a-z0-9._-]{0,100}\/)?[a-z0-9][a-z0-9._-]{0,100}$/;
 const NPM_VERSION = /^[~^]?[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-const RESERVED_ENV = new Set(['PORT', 'K_SERVICE', 'K_REVISION', 'K_CONFIGURATION']);
+const RESERVED_ENV = new Set([
+  'PORT',
+  'K_SERVICE',
+  'K_REVISION',
+  'K_CONFIGURATION',
+]);
 const HTTP_PATH = /^\/[A-Za-z0-9._~/-]{0,100}$/;
 
 export function validateCreateRequest(
@@ -45,14 +51,20 @@ export function validateCreateRequest(
   if (request.packageId !== undefined) {
     packageId = text(request.packageId, 'packageId', 1, 32);
     if (!ID_PATTERN.test(packageId)) {
-      throw invalid('packageId', 'packageId must be lowercase letters and digits.');
+      throw invalid(
+        'packageId',
+        'packageId must be lowercase letters and digits.',
+      );
     }
   }
   const env = variables(request.env, 'env', 4096);
   const secrets = variables(request.secrets, 'secrets', 64 * 1024);
   for (const name of Object.keys(secrets)) {
     if (name in env) {
-      throw invalid(`secrets.${name}`, `${name} is given both as a variable and as a secret.`);
+      throw invalid(
+        `secrets.${name}`,
+        `${name} is given both as a variable and as a secret.`,
+      );
     }
   }
   return {
@@ -66,7 +78,10 @@ export function validateCreateRequest(
   };
 }
 
-export function validateSource(value: unknown, mode: 'local' | 'cloud'): Source {
+export function validateSource(
+  value: unknown,
+  mode: 'local' | 'cloud',
+): Source {
   const source = object(value, 'source');
   switch (source.type) {
     case 'github': {
@@ -90,18 +105,27 @@ export function validateSource(value: unknown, mode: 'local' | 'cloud'): Source 
     }
     case 'git': {
       if (mode !== 'local') {
-        throw invalid('source.type', 'Local git repositories can only be deployed by a local Sigyl.');
+        throw invalid(
+          'source.type',
+          'Local git repositories can only be deployed by a local Sigyl.',
+        );
       }
       const url = text(source.url, 'source.url', 1, 1000);
       const path = localRepositoryPath(url);
       return { type: 'git', url: path, ...refAndSubdirectory(source) };
     }
     default:
-      throw invalid('source.type', 'source.type must be "github", "npm" or "git".');
+      throw invalid(
+        'source.type',
+        'source.type must be "github", "npm" or "git".',
+      );
   }
 }
 
-export function parseNpmSpec(spec: string): { name: string; version: string | null } {
+export function parseNpmSpec(spec: string): {
+  name: string;
+  version: string | null;
+} {
   const at = spec.indexOf('@', 1);
   const name = at === -1 ? spec : spec.slice(0, at);
   const version = at === -1 ? null : spec.slice(at + 1);
@@ -140,11 +164,16 @@ function refAndSubdirectory(source: Record<string, unknown>) {
     result.ref = ref;
   }
   if (source.subdirectory !== undefined && source.subdirectory !== '') {
-    const subdirectory = text(source.subdirectory, 'source.subdirectory', 1, 300)
+    const subdirectory = text(
+      source.subdirectory,
+      'source.subdirectory',
+      1,
+      300,
+    )
       .replace(/^\.\//, '')
       .replace(/\/$/, '');
     const segments = subdirectory.split('/');
-    if (!segments.every((s) => PATH_SEGMENT.test(s) && s !== '..' )) {
+    if (!segments.every((s) => PATH_SEGMENT.test(s) && s !== '..')) {
       throw invalid(
         'source.subdirectory',
         'source.subdirectory must be a relative folder inside the repository, like packages/server.',
@@ -166,14 +195,20 @@ function localRepositoryPath(url: string): string {
     throw invalid('source.url', 'source.url is not a valid file:// URL.');
   }
   if (!isAbsolute(path)) {
-    throw invalid('source.url', 'Give the absolute path of a git repository, like /home/me/my-server.');
+    throw invalid(
+      'source.url',
+      'Give the absolute path of a git repository, like /home/me/my-server.',
+    );
   }
   path = normalize(path);
   if (!isDirectory(path)) {
     throw invalid('source.url', `${path} is not a folder on this machine.`);
   }
   if (!isDirectory(join(path, '.git')) && !isFile(join(path, 'HEAD'))) {
-    throw invalid('source.url', `${path} is not a git repository (no .git folder).`);
+    throw invalid(
+      'source.url',
+      `${path} is not a git repository (no .git folder).`,
+    );
   }
   return path;
 }
@@ -186,19 +221,32 @@ function validateRun(value: unknown): RunConfig {
   const result: RunConfig = { transport: run.transport };
   if (run.args !== undefined) {
     if (!Array.isArray(run.args) || run.args.length > 32) {
-      throw invalid('run.args', 'run.args must be a list of at most 32 strings.');
+      throw invalid(
+        'run.args',
+        'run.args must be a list of at most 32 strings.',
+      );
     }
     result.args = run.args.map((arg, i) => {
       const value = text(arg, `run.args.${i}`, 0, 500);
       if (/[\0\n\r]/.test(value)) {
-        throw invalid(`run.args.${i}`, 'Arguments cannot hold control characters.');
+        throw invalid(
+          `run.args.${i}`,
+          'Arguments cannot hold control characters.',
+        );
       }
       return value;
     });
   }
   if (run.port !== undefined) {
-    if (!Number.isInteger(run.port) || (run.port as number) < 1 || (run.port as number) > 65535) {
-      throw invalid('run.port', 'run.port must be a whole number from 1 to 65535.');
+    if (
+      !Number.isInteger(run.port) ||
+      (run.port as number) < 1 ||
+      (run.port as number) > 65535
+    ) {
+      throw invalid(
+        'run.port',
+        'run.port must be a whole number from 1 to 65535.',
+      );
     }
     result.port = run.port as number;
   }
@@ -219,10 +267,16 @@ function variables(value: unknown, field: string, maxValue: number) {
   const result: Record<string, string> = {};
   for (const [name, raw] of entries) {
     if (!ENV_NAME.test(name)) {
-      throw invalid(`${field}.${name}`, `"${name}" is not a valid environment variable name.`);
+      throw invalid(
+        `${field}.${name}`,
+        `"${name}" is not a valid environment variable name.`,
+      );
     }
     if (RESERVED_ENV.has(name) || name.startsWith('SIGYL_')) {
-      throw invalid(`${field}.${name}`, `${name} is set by Sigyl and cannot be given.`);
+      throw invalid(
+        `${field}.${name}`,
+        `${name} is set by Sigyl and cannot be given.`,
+      );
     }
     result[name] = text(raw, `${field}.${name}`, 0, maxValue);
   }
@@ -237,7 +291,8 @@ function object(value: unknown, field: string): Record<string, unknown> {
 }
 
 function text(value: unknown, field: string, min: number, max: number): string {
-  if (typeof value !== 'string') throw invalid(field, `${field} must be a string.`);
+  if (typeof value !== 'string')
+    throw invalid(field, `${field} must be a string.`);
   if (value.length < min) throw invalid(field, `${field} is empty.`);
   if (value.length > max) {
     throw invalid(field, `${field} is longer than ${max} characters.`);

@@ -41,7 +41,9 @@ export function buildTags(deploymentId: string): string[] {
   return ['sigyl', `sigyl-deployment-${deploymentId}`];
 }
 
-export function deploymentIdFromTags(tags: string[] | undefined): string | null {
+export function deploymentIdFromTags(
+  tags: string[] | undefined,
+): string | null {
   for (const tag of tags ?? []) {
     const match = tag.match(DEPLOYMENT_TAG);
     if (match) return match[1]!;

@@ -46,7 +46,9 @@ export async function resolveServer(
       ['npm', 'start', '--silent'];
   return {
     transport,
-    command: args.length ? [...start, ...(start[0] === 'npm' ? ['--'] : []), ...args] : start,
+    command: args.length
+      ? [...start, ...(start[0] === 'npm' ? ['--'] : []), ...args]
+      : start,
     cwd: appDir,
     port: plan.run?.port ?? settings?.port,
     path: plan.run?.path ?? settings?.path ?? '/mcp',
@@ -62,7 +64,9 @@ async function binaryOf(packageDir: string, name: string): Promise<string> {
   if (typeof manifest.bin === 'string') return unscoped;
   const names = Object.keys(manifest.bin ?? {});
   if (names.length === 0) {
-    throw new Error(`${name} has no executable (no "bin" in its package.json), so it cannot run as a server`);
+    throw new Error(
+      `${name} has no executable (no "bin" in its package.json), so it cannot run as a server`,
+    );
   }
   return names.includes(unscoped) ? unscoped : names[0]!;
 }

@@ -1,8 +1,17 @@
-import { COLLECTIONS, TOPICS, type DeploymentDoc, type DeploymentStatus } from '@sigyl/types';
+import {
+  COLLECTIONS,
+  TOPICS,
+  type DeploymentDoc,
+  type DeploymentStatus,
+} from '@sigyl/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestProject, uniqueId } from '../../test/env.ts';
 import { startPipeline } from '../../test/pipeline.ts';
-import { buildTags, type BuildResource, type BuildStatus } from '../builders/build.ts';
+import {
+  buildTags,
+  type BuildResource,
+  type BuildStatus,
+} from '../builders/build.ts';
 import { db, nowIso } from '../firestore.ts';
 import type { FunctionsHost } from '../local/host.ts';
 import { publishJson } from '../pubsub.ts';
@@ -47,12 +56,21 @@ async function statusOf(id: string) {
 }
 
 // Publishes a Build message on `cloud-builds`, as Cloud Build does.
-async function publishBuild(deploymentId: string, status: BuildStatus, buildId: string) {
+async function publishBuild(
+  deploymentId: string,
+  status: BuildStatus,
+  buildId: string,
+) {
   const build: BuildResource = {
     id: buildId,
     status,
     tags: buildTags(deploymentId),
-    steps: [{ id: 'fetch-source', status: status === 'FAILURE' ? 'FAILURE' : 'SUCCESS' }],
+    steps: [
+      {
+        id: 'fetch-source',
+        status: status === 'FAILURE' ? 'FAILURE' : 'SUCCESS',
+      },
+    ],
     failureInfo: status === 'FAILURE' ? { detail: 'fetch failed' } : undefined,
   };
   await publishJson(TOPICS.cloudBuilds, build, { buildId, status });
@@ -64,7 +82,9 @@ async function settle(id: string, expected: DeploymentStatus) {
     if ((await statusOf(id)) === expected) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${id} never reached ${expected}; it is ${await statusOf(id)}`);
+  throw new Error(
+    `${id} never reached ${expected}; it is ${await statusOf(id)}`,
+  );
 }
 
 describe('the deployment state machine', () => {
@@ -90,7 +110,10 @@ describe('the deployment state machine', () => {
 
   it('marks running steps failed and pending ones skipped on failure', async () => {
     const id = await newDeployment();
-    await transition(id, { to: 'building', steps: { source: { status: 'running' } } });
+    await transition(id, {
+      to: 'building',
+      steps: { source: { status: 'running' } },
+    });
     const failed = await transition(id, { to: 'failed' });
     expect(failed?.steps.map((s) => s.status)).toEqual([
       'failed',

@@ -1,4 +1,9 @@
-import { COLLECTIONS, mergeLines, type LogChunkDoc, type LogLine } from '@sigyl/types';
+import {
+  COLLECTIONS,
+  mergeLines,
+  type LogChunkDoc,
+  type LogLine,
+} from '@sigyl/types';
 import { deploymentRef } from './state.ts';
 
 // The last lines that match, from the newest chunks of a deployment's log:

@@ -21,7 +21,9 @@ afterAll(async () => host?.stop());
 
 async function listTools(url: string) {
   const client = new Client({ name: 'restart-test', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${url}/mcp`)),
+  );
   const { tools } = await client.listTools();
   await client.close();
   return tools.map((t) => t.name);
@@ -51,7 +53,11 @@ describe('restarting the local functions host', () => {
     await host.stop();
     host = await startPipeline();
 
-    const cutOff = await waitForStatus(slow.body.deploymentId, ['failed', 'cancelled'], 30_000);
+    const cutOff = await waitForStatus(
+      slow.body.deploymentId,
+      ['failed', 'cancelled'],
+      30_000,
+    );
     expect(cutOff.status).toBe('failed');
     expect(cutOff.error?.message).toContain('restarted');
 
@@ -60,7 +66,10 @@ describe('restarting the local functions host', () => {
     let tools: string[] = [];
     while (Date.now() < deadline && tools.length === 0) {
       pkg = (
-        await db().collection(COLLECTIONS.packages).doc(live.body.packageId).get()
+        await db()
+          .collection(COLLECTIONS.packages)
+          .doc(live.body.packageId)
+          .get()
       ).data() as PackageDoc;
       tools = await listTools(pkg.url!).catch(() => []);
       if (tools.length === 0) await new Promise((r) => setTimeout(r, 300));

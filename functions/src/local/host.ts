@@ -17,7 +17,11 @@ import {
 // Each event function and the topic it listens to; the push subscription is
 // what Eventarc sets up in Google Cloud.
 export const TRIGGERS = [
-  { fn: FUNCTIONS.startDeployment, topic: TOPICS.deploymentRequests, ackSeconds: 60 },
+  {
+    fn: FUNCTIONS.startDeployment,
+    topic: TOPICS.deploymentRequests,
+    ackSeconds: 60,
+  },
   // Deploying and verifying happen inside one delivery.
   { fn: FUNCTIONS.onBuildEvent, topic: TOPICS.cloudBuilds, ackSeconds: 600 },
   { fn: FUNCTIONS.ingestLogs, topic: TOPICS.deploymentLogs, ackSeconds: 60 },
@@ -35,7 +39,9 @@ export type FunctionsHost = {
 
 // Runs the functions the way functions-framework serves them in Google
 // Cloud, one server per function, with the emulator pushing to them.
-export async function startFunctionsHost(ports: HostPorts): Promise<FunctionsHost> {
+export async function startFunctionsHost(
+  ports: HostPorts,
+): Promise<FunctionsHost> {
   const servers: Server[] = [];
   const urls = {} as Record<keyof HostPorts, string>;
   for (const name of Object.keys(ports) as (keyof HostPorts)[]) {

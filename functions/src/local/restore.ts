@@ -20,9 +20,12 @@ export async function restoreLiveServers(): Promise<void> {
   for (const doc of packages.docs) {
     const pkg = doc.data() as PackageDoc;
     const deploymentId = pkg.liveDeploymentId!;
-    if (!existsSync(join(config().home, 'work', deploymentId, RUN_FILE))) continue;
+    if (!existsSync(join(config().home, 'work', deploymentId, RUN_FILE)))
+      continue;
     try {
-      const deployment = (await deploymentRef(deploymentId).get()).data() as DeploymentDoc;
+      const deployment = (
+        await deploymentRef(deploymentId).get()
+      ).data() as DeploymentDoc;
       const input = {
         deploymentId,
         packageId: doc.id,

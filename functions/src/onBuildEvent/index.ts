@@ -10,11 +10,13 @@ import {
   type BuildResource,
   type BuildStatus,
 } from '../builders/build.ts';
+import { config } from '../config.ts';
 import { getDeployment, transition } from '../deployments/state.ts';
 import { logTailSettled } from '../deployments/tail.ts';
 import { messageJson, type PubSubEvent } from '../events.ts';
 import { db } from '../firestore.ts';
 import { errorFields, log } from '../log.ts';
+import { reconcileBuildLogs } from '../reconcile/buildLogs.ts';
 import type { Revision, RevisionInput } from '../seams.ts';
 import { secretStore } from '../secrets.ts';
 import { verifyMcpServer } from '../verify/index.ts';
@@ -25,7 +27,11 @@ const VERIFY_TIMEOUT_MS = 60_000;
 // server (Runner), checks it with an MCP handshake, then moves traffic.
 export async function onBuildEvent(event: PubSubEvent) {
   const build = messageJson(event) as BuildResource | null;
-  if (!build || typeof build.id !== 'string' || typeof build.status !== 'string') {
+  if (
+    !build ||
+    typeof build.id !== 'string' ||
+    typeof build.status !== 'string'
+  ) {
     log('WARNING', 'ignoring a build event that is not a Build', {
       messageId: event.data?.message?.messageId,
     });
@@ -63,17 +69,23 @@ export async function onBuildEvent(event: PubSubEvent) {
           ...stepTimes(build),
           deploy: { status: 'running' },
         },
-        say: [`Build finished in ${seconds(build.startTime, build.finishTime)}.`],
+        say: [
+          `Build finished in ${seconds(build.startTime, build.finishTime)}.`,
+        ],
       });
       if (moved) await deployAndVerify(deploymentId, moved);
+      await reconcileLogs(deploymentId, build.id);
       return;
     }
     case 'FAILURE':
     case 'INTERNAL_ERROR':
     case 'TIMEOUT':
     case 'EXPIRED': {
+      await reconcileLogs(deploymentId, build.id);
       const step = failedStep(build);
-      const buildStep = build.steps.find((s) => s.status === 'FAILURE' || s.status === 'TIMEOUT');
+      const buildStep = build.steps.find(
+        (s) => s.status === 'FAILURE' || s.status === 'TIMEOUT',
+      );
       const tail = await logTailSettled(
         deploymentId,
         (line) =>
@@ -98,6 +110,7 @@ export async function onBuildEvent(event: PubSubEvent) {
         fields: { buildId: build.id },
         say: ['Build cancelled.'],
       });
+      await reconcileLogs(deploymentId, build.id);
       return;
     default:
       // QUEUED and PENDING: the deployment is already `queued`.
@@ -105,7 +118,10 @@ export async function onBuildEvent(event: PubSubEvent) {
   }
 }
 
-async function deployAndVerify(deploymentId: string, deployment: DeploymentDoc) {
+async function deployAndVerify(
+  deploymentId: string,
+  deployment: DeploymentDoc,
+) {
   const pkg = (
     await db().collection(COLLECTIONS.packages).doc(deployment.packageId).get()
   ).data() as PackageDoc;
@@ -123,8 +139,16 @@ async function deployAndVerify(deploymentId: string, deployment: DeploymentDoc) 
   try {
     revision = await runner().deploy(input);
   } catch (error) {
-    log('INFO', 'revision failed to start', { deploymentId, ...errorFields(error) });
-    await fail(deploymentId, 'deploy', (error as Error).message, await runtimeTail());
+    log('INFO', 'revision failed to start', {
+      deploymentId,
+      ...errorFields(error),
+    });
+    await fail(
+      deploymentId,
+      'deploy',
+      (error as Error).message,
+      await runtimeTail(),
+    );
     return;
   }
 
@@ -144,10 +168,17 @@ async function deployAndVerify(deploymentId: string, deployment: DeploymentDoc) 
 
   let verified: Awaited<ReturnType<typeof verifyMcpServer>>;
   try {
-    verified = await verifyMcpServer(revision.url, { timeoutMs: VERIFY_TIMEOUT_MS });
+    verified = await verifyMcpServer(revision.url, {
+      timeoutMs: VERIFY_TIMEOUT_MS,
+    });
   } catch (error) {
     await runner().discard(input, revision);
-    await fail(deploymentId, 'verify', (error as Error).message, await runtimeTail());
+    await fail(
+      deploymentId,
+      'verify',
+      (error as Error).message,
+      await runtimeTail(),
+    );
     return;
   }
 
@@ -175,7 +206,10 @@ async function recordLivePackage(
   deploymentId: string,
   deployment: DeploymentDoc,
   url: string,
-  verified: { protocolVersion: string; tools: { name: string; description: string }[] },
+  verified: {
+    protocolVersion: string;
+    tools: { name: string; description: string }[];
+  },
 ) {
   const packages = db().collection(COLLECTIONS.packages);
   await db().runTransaction(async (tx) => {
@@ -183,7 +217,9 @@ async function recordLivePackage(
     const pkg = (await tx.get(ref)).data() as PackageDoc;
     if (pkg.liveDeploymentId && pkg.liveDeploymentId !== deploymentId) {
       const current = (
-        await tx.get(db().collection(COLLECTIONS.deployments).doc(pkg.liveDeploymentId))
+        await tx.get(
+          db().collection(COLLECTIONS.deployments).doc(pkg.liveDeploymentId),
+        )
       ).data() as DeploymentDoc | undefined;
       if (current && current.createdAt > deployment.createdAt) return;
     }
@@ -191,20 +227,51 @@ async function recordLivePackage(
       liveDeploymentId: deploymentId,
       url,
       protocolVersion: verified.protocolVersion,
-      tools: verified.tools.map((t) => ({ name: t.name, description: t.description })),
+      tools: verified.tools.map((t) => ({
+        name: t.name,
+        description: t.description,
+      })),
       updatedAt: new Date().toISOString(),
     });
   });
 }
 
-async function fail(deploymentId: string, step: StepName, message: string, tail: string[]) {
+async function fail(
+  deploymentId: string,
+  step: StepName,
+  message: string,
+  tail: string[],
+) {
   await transition(deploymentId, {
     to: 'failed',
     fields: { error: { step, message, tail } },
     steps: { [step]: { status: 'failed' } },
-    say: [`${step === 'deploy' ? 'Deploy' : 'Verification'} failed: ${message}`],
+    say: [
+      `${step === 'deploy' ? 'Deploy' : 'Verification'} failed: ${message}`,
+    ],
     sayStep: step,
   });
+}
+
+// In Google Cloud the Logging sink can lose a line; once a build has ended,
+// Cloud Logging has them all. Locally every line travels on Pub/Sub.
+async function reconcileLogs(deploymentId: string, buildId: string) {
+  if (config().mode !== 'cloud') return;
+  try {
+    const { added } = await reconcileBuildLogs(deploymentId, buildId);
+    if (added)
+      log('INFO', 'added build lines the sink lost', {
+        deploymentId,
+        buildId,
+        added,
+      });
+  } catch (error) {
+    log('WARNING', 'reconciling build logs failed', {
+      deploymentId,
+      buildId,
+      ...errorFields(error),
+    });
+  }
 }
 
 async function deploymentIdForBuild(buildId: string): Promise<string | null> {
@@ -224,9 +291,19 @@ function stepTimes(build: BuildResource) {
     finishedAt: steps.findLast((s) => s.timing?.endTime)?.timing?.endTime,
   });
   const status = (steps: BuildResource['steps']) =>
-    steps.length > 0 && steps.every((s) => s.status === 'SUCCESS') ? 'done' : undefined;
-  const result: Partial<Record<StepName, { status?: 'done'; startedAt?: string; finishedAt?: string }>> = {};
-  for (const [name, steps] of [['source', fetch], ['build', rest]] as const) {
+    steps.length > 0 && steps.every((s) => s.status === 'SUCCESS')
+      ? 'done'
+      : undefined;
+  const result: Partial<
+    Record<
+      StepName,
+      { status?: 'done'; startedAt?: string; finishedAt?: string }
+    >
+  > = {};
+  for (const [name, steps] of [
+    ['source', fetch],
+    ['build', rest],
+  ] as const) {
     const times = span(steps);
     const done = status(steps);
     result[name] = {
@@ -239,7 +316,9 @@ function stepTimes(build: BuildResource) {
 }
 
 function failedStep(build: BuildResource): StepName {
-  const failed = build.steps.find((s) => s.status === 'FAILURE' || s.status === 'TIMEOUT');
+  const failed = build.steps.find(
+    (s) => s.status === 'FAILURE' || s.status === 'TIMEOUT',
+  );
   return failed?.id === 'fetch-source' ? 'source' : 'build';
 }
 

@@ -42,7 +42,10 @@ export async function startDeployment(event: PubSubEvent) {
   try {
     ({ buildId } = await builder().start(plan));
   } catch (error) {
-    log('ERROR', 'could not start a build', { deploymentId, ...errorFields(error) });
+    log('ERROR', 'could not start a build', {
+      deploymentId,
+      ...errorFields(error),
+    });
     await transition(deploymentId, {
       to: 'failed',
       fields: {

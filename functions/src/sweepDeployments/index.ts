@@ -15,7 +15,9 @@ export async function sweepDeployments(_req: Request, res: Response) {
   res.json({ failed });
 }
 
-export async function failStuckDeployments(now = Date.now()): Promise<string[]> {
+export async function failStuckDeployments(
+  now = Date.now(),
+): Promise<string[]> {
   const minutes = config().deploymentTimeoutMinutes;
   const cutoff = new Date(now - minutes * 60_000).toISOString();
   const stuck = await db()
@@ -55,7 +57,11 @@ export async function failInterruptedDeployments(): Promise<string[]> {
   return failed;
 }
 
-async function failDeployment(id: string, deployment: DeploymentDoc, message: string) {
+async function failDeployment(
+  id: string,
+  deployment: DeploymentDoc,
+  message: string,
+) {
   const step: StepName =
     deployment.steps.find((s) => s.status === 'running')?.name ??
     deployment.steps.find((s) => s.status === 'pending')?.name ??
