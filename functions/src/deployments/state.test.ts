@@ -15,6 +15,7 @@ import {
 import { db, nowIso } from '../firestore.ts';
 import type { FunctionsHost } from '../local/host.ts';
 import { publishJson } from '../pubsub.ts';
+import { failStuckDeployments } from '../sweepDeployments/index.ts';
 import { canMove, initialSteps, transition } from './state.ts';
 
 useTestProject('state');
@@ -153,4 +154,33 @@ describe('the deployment state machine', () => {
     const doc = await db().collection(COLLECTIONS.deployments).doc(id).get();
     expect(doc.get('buildId')).toBe(buildId);
   }, 30_000);
+
+  it('the sweep fails a deployment without progress past its timeout, and says why', async () => {
+    const stuck = await newDeployment('building');
+    const fresh = await newDeployment('building');
+    const longAgo = new Date(Date.now() - 2 * 60 * 60_000).toISOString();
+    await db()
+      .collection(COLLECTIONS.deployments)
+      .doc(stuck)
+      .update({
+        updatedAt: longAgo,
+        steps: initialSteps().map((step) =>
+          step.name === 'source'
+            ? { ...step, status: 'done' }
+            : step.name === 'build'
+              ? { ...step, status: 'running' }
+              : step,
+        ),
+      });
+    const failed = await failStuckDeployments();
+    expect(failed).toContain(stuck);
+    expect(failed).not.toContain(fresh);
+    const doc = (
+      await db().collection(COLLECTIONS.deployments).doc(stuck).get()
+    ).data() as DeploymentDoc;
+    expect(doc.status).toBe('failed');
+    expect(doc.error?.step).toBe('build');
+    expect(doc.error?.message).toMatch(/No progress for \d+ minutes/);
+    expect(await statusOf(fresh)).toBe('building');
+  });
 });
