@@ -128,6 +128,7 @@ export type LogLine = {
   step?: string;
   stream?: 'stdout' | 'stderr';
   severity?: string;
+  // Set when `text` was cut: the whole line's length in UTF-8 bytes.
   fullLength?: number;
 };
 
