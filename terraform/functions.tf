@@ -3,34 +3,41 @@
 locals {
   functions = {
     api = {
-      topic       = null
-      timeout     = 3600 # log streams stay open
-      memory      = "512Mi"
-      concurrency = 80
+      topic         = null
+      timeout       = 3600 # log streams stay open
+      memory        = "512Mi"
+      concurrency   = 80
+      max_instances = null
     }
     startDeployment = {
-      topic       = "deploymentRequests"
-      timeout     = 300
-      memory      = "512Mi"
-      concurrency = 10
+      topic         = "deploymentRequests"
+      timeout       = 300
+      memory        = "512Mi"
+      concurrency   = 10
+      max_instances = null
     }
     onBuildEvent = {
-      topic       = "cloudBuilds"
-      timeout     = 540 # deploys and verifies a revision
-      memory      = "512Mi"
-      concurrency = 10
+      topic         = "cloudBuilds"
+      timeout       = 540 # deploys and verifies a revision
+      memory        = "512Mi"
+      concurrency   = 10
+      max_instances = null
     }
     ingestLogs = {
-      topic       = "deploymentLogs"
-      timeout     = 120
-      memory      = "512Mi"
-      concurrency = 40 # lines that arrive together are written together
+      topic         = "deploymentLogs"
+      timeout       = 120
+      memory        = "512Mi"
+      concurrency   = 200 # lines that arrive together are written together
+      # Group commit, per-deployment counters and the kept tail live in the
+      # instance's memory: one instance with many requests in flight.
+      max_instances = 1
     }
     sweepDeployments = {
-      topic       = null
-      timeout     = 300
-      memory      = "256Mi"
-      concurrency = 1
+      topic         = null
+      timeout       = 300
+      memory        = "256Mi"
+      concurrency   = 1
+      max_instances = null
     }
   }
   event_functions = { for name, f in local.functions : name => f if f.topic != null }
@@ -76,7 +83,7 @@ resource "google_cloudfunctions2_function" "main" {
     available_cpu                    = "1"
     timeout_seconds                  = each.value.timeout
     max_instance_request_concurrency = each.value.concurrency
-    max_instance_count               = var.max_function_instances
+    max_instance_count               = coalesce(each.value.max_instances, var.max_function_instances)
     ingress_settings                 = "ALLOW_ALL"
     all_traffic_on_latest_revision   = true
     environment_variables            = local.function_environment
