@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startStack, type Stack } from '../../scripts/stack/start.ts';
+import { launchChromium } from './harness.ts';
+
+// What the owner does on the package page while a deployment runs, on the
+// stack `npm start` runs: edit the package, cancel, retry, and find the
+// earlier deployment in the list.
+let stack: Stack;
+let browser: Browser;
+
+beforeAll(async () => {
+  stack = await startStack({
+    home: mkdtempSync(join(tmpdir(), 'sigyl-owner-')),
+    ports: 'free',
+    projectId: `demo-owner-${randomBytes(4).toString('hex')}`,
+    emulators: inject('emulators'),
+  });
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+const poll = <T>(read: () => Promise<T> | T) =>
+  expect.poll(read, { timeout: 60_000 });
+
+describe('owner actions', () => {
+  it('edits the package while it deploys, cancels, retries', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${stack.urls.web}/deploy`);
+    await page.getByTestId('sign-in').click();
+    await page.getByTestId('source-type').selectOption('npm');
+    await page.getByTestId('source-spec').fill('left-pad@1.3.0');
+    await page.getByTestId('package-name').fill('Pad');
+    await page.getByTestId('deploy-submit').click();
+    await page.waitForURL(/\/mcp\/[a-z0-9]+\?new=true&deploying=true$/);
+    await page.getByRole('heading', { name: 'Pad' }).waitFor();
+
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Name').fill('Pad tools');
+    await page.getByLabel('Description').fill('Pads strings on the left.');
+    await page.getByLabel('Visibility').selectOption('public');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'Pad tools' }).waitFor();
+    expect(await page.locator('.package-header').textContent()).toContain(
+      'Pads strings on the left.',
+    );
+    expect(await page.locator('.package-header').textContent()).toContain(
+      'public',
+    );
+
+    const status = page.getByTestId('deployment-status');
+    const cancel = page.getByTestId('deploy-cancel');
+    if (await cancel.isVisible()) await cancel.click();
+    await poll(() => status.getAttribute('data-status')).toMatch(
+      /cancelled|failed/,
+    );
+    const first = new URL(page.url()).pathname;
+
+    await page.getByTestId('deploy-retry').click();
+    await poll(() => status.getAttribute('data-status')).toMatch(
+      /queued|building|deploying|verifying/,
+    );
+    expect(new URL(page.url()).pathname).toBe(first);
+    const history = page.getByRole('region', { name: 'Deployments' });
+    await poll(() => history.getByRole('listitem').count()).toBe(2);
+    await page.close();
+  }, 180_000);
+});

@@ -1,0 +1,218 @@
+import type { LogChunkDoc } from '@sigyl/types';
+import {
+  collection,
+  endBefore,
+  getDocs,
+  limitToLast,
+  onSnapshot,
+  orderBy,
+  query,
+  startAt,
+  type QueryDocumentSnapshot,
+  type QuerySnapshot,
+} from 'firebase/firestore';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { db } from '../firebase.ts';
+import { LineStore } from './lineStore.ts';
+
+// A chunk holds one line at low rates and thousands under load, so pages are
+// sized in lines, from the lines per chunk seen so far: the first query takes
+// only the newest chunk, and older pages aim at PAGE_LINES lines each. The page keeps
+// loading older pages at first until it holds FIRST_LINES lines, so minutes of
+// a slow step show at once while a 200,000-line log loads only its end.
+const FIRST_CHUNKS = 1;
+const PAGE_LINES = 2000;
+const FIRST_LINES = 1000;
+const MAX_PAGE_CHUNKS = 300;
+
+export type Connection = 'connecting' | 'live' | 'reconnecting' | 'offline';
+
+export type LogStream = {
+  store: LineStore;
+  // Changes whenever the store does, so components re-render.
+  version: number;
+  // Lines that arrived live (not from older pages) since the page opened.
+  liveAdded: number;
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  // Resolves to whether still older lines remain.
+  loadOlder(): Promise<boolean>;
+  connection: Connection;
+  error: string | null;
+};
+
+type Cursor = {
+  oldest: QueryDocumentSnapshot | null;
+  chunks: number;
+  inFlight: Promise<boolean> | null;
+};
+
+// Streams a deployment's log: the newest chunks first, then every chunk
+// written from there on, live; older chunks on demand. Lines are merged,
+// de-duplicated and ordered in a LineStore.
+export function useLogStream(deploymentId: string | null): LogStream {
+  const [store, setStore] = useState(() => new LineStore());
+  const [version, setVersion] = useState(0);
+  const [liveAdded, setLiveAdded] = useState(0);
+  const [hasOlder, setHasOlder] = useState(false);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  const [fromCache, setFromCache] = useState<boolean | null>(null);
+  const [online, setOnline] = useState(() => navigator.onLine);
+  const [error, setError] = useState<string | null>(null);
+  const cursor = useRef<Cursor>({ oldest: null, chunks: 0, inFlight: null });
+
+  useEffect(() => {
+    const update = () => setOnline(navigator.onLine);
+    window.addEventListener('online', update);
+    window.addEventListener('offline', update);
+    return () => {
+      window.removeEventListener('online', update);
+      window.removeEventListener('offline', update);
+    };
+  }, []);
+
+  // Fetches the page of chunks written before the oldest one held.
+  const fetchOlder = useCallback(
+    (target: LineStore, own: Cursor): Promise<boolean> => {
+      if (own.inFlight) return own.inFlight;
+      const before = own.oldest;
+      if (!deploymentId || !before) return Promise.resolve(false);
+      const perChunk = Math.max(1, target.size / Math.max(1, own.chunks));
+      const size = Math.min(
+        MAX_PAGE_CHUNKS,
+        Math.max(1, Math.round(PAGE_LINES / perChunk)),
+      );
+      setLoadingOlder(true);
+      own.inFlight = getDocs(
+        query(
+          collection(db, 'deployments', deploymentId, 'logs'),
+          orderBy('writtenAt'),
+          endBefore(before),
+          limitToLast(size),
+        ),
+      )
+        .then((snapshot) => {
+          for (const doc of snapshot.docs) {
+            target.add((doc.data() as LogChunkDoc).lines ?? []);
+          }
+          own.oldest = snapshot.docs[0] ?? null;
+          own.chunks += snapshot.size;
+          const more = snapshot.size === size;
+          setHasOlder(more);
+          setVersion((v) => v + 1);
+          return more;
+        })
+        .catch((e: unknown) => {
+          setError(String(e));
+          return false;
+        })
+        .finally(() => {
+          own.inFlight = null;
+          setLoadingOlder(false);
+        });
+      return own.inFlight;
+    },
+    [deploymentId],
+  );
+
+  useEffect(() => {
+    const fresh = new LineStore();
+    const own: Cursor = { oldest: null, chunks: 0, inFlight: null };
+    cursor.current = own;
+    setStore(fresh);
+    setVersion((v) => v + 1);
+    setLiveAdded(0);
+    setHasOlder(false);
+    setFromCache(null);
+    setError(null);
+    if (!deploymentId) return;
+
+    let stopped = false;
+    const logs = collection(db, 'deployments', deploymentId, 'logs');
+    // The live listener starts from the chunks the first query cached, so its
+    // first snapshots say fromCache while it is in fact connected; only a
+    // drop after it has synced once means reconnecting.
+    let synced = false;
+    const take = (snapshot: QuerySnapshot, live = true) => {
+      let added = 0;
+      for (const change of snapshot.docChanges()) {
+        if (change.type === 'removed') continue;
+        const chunk = change.doc.data() as LogChunkDoc;
+        added += fresh.add(chunk.lines ?? []).added;
+      }
+      if (added > 0) {
+        setVersion((v) => v + 1);
+        setLiveAdded((n) => n + added);
+      }
+      if (!live) return;
+      const { fromCache } = snapshot.metadata;
+      if (!fromCache) synced = true;
+      if (synced) setFromCache(fromCache);
+    };
+    const fail = (e: Error) => setError(e.message);
+    const fillFirstLines = async () => {
+      while (!stopped && fresh.size < FIRST_LINES) {
+        if (!(await fetchOlder(fresh, own))) return;
+      }
+    };
+
+    // First the newest chunks, then a listener from the first of them onward
+    // with no upper bound, so no chunk written in between is missed and
+    // nothing drops out of a window while the page is open.
+    let stopLive: (() => void) | null = null;
+    const stopFirst = onSnapshot(
+      query(logs, orderBy('writtenAt'), limitToLast(FIRST_CHUNKS)),
+      (snapshot) => {
+        if (snapshot.metadata.fromCache || stopLive) return;
+        take(snapshot, false);
+        setFromCache(false);
+        const first = snapshot.docs[0];
+        own.oldest = first ?? null;
+        own.chunks = snapshot.size;
+        const more = snapshot.size === FIRST_CHUNKS;
+        setHasOlder(more);
+        if (more) void fillFirstLines();
+        const from = first
+          ? query(logs, orderBy('writtenAt'), startAt(first))
+          : query(logs, orderBy('writtenAt'));
+        stopLive = onSnapshot(
+          from,
+          { includeMetadataChanges: true },
+          take,
+          fail,
+        );
+        queueMicrotask(stopFirst);
+      },
+      fail,
+    );
+    return () => {
+      stopped = true;
+      stopFirst();
+      stopLive?.();
+    };
+  }, [deploymentId, fetchOlder]);
+
+  const loadOlder = useCallback(
+    () => fetchOlder(store, cursor.current),
+    [fetchOlder, store],
+  );
+
+  const connection: Connection = !online
+    ? 'offline'
+    : fromCache === null
+      ? 'connecting'
+      : fromCache
+        ? 'reconnecting'
+        : 'live';
+
+  return {
+    store,
+    version,
+    liveAdded,
+    hasOlder,
+    loadingOlder,
+    loadOlder,
+    connection,
+    error,
+  };
+}
