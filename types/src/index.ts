@@ -116,6 +116,31 @@ export type DeploymentDoc = {
   buildRequestedAt?: string;
 };
 
+// A deployment as it is first recorded: queued, every step pending.
+export function newDeploymentDoc(
+  init: Pick<DeploymentDoc, 'packageId' | 'ownerId' | 'source'> &
+    Partial<DeploymentDoc>,
+  now = new Date().toISOString(),
+): DeploymentDoc {
+  return {
+    run: null,
+    env: {},
+    secretNames: [],
+    status: 'queued',
+    buildId: null,
+    revision: null,
+    url: null,
+    steps: STEP_NAMES.map((name) => ({ name, status: 'pending' })),
+    error: null,
+    logStats: { lines: 0, omitted: 0, bytes: 0 },
+    lastLineAt: null,
+    createdAt: now,
+    updatedAt: now,
+    finishedAt: null,
+    ...init,
+  };
+}
+
 export type LineSource = 'build' | 'runtime' | 'system';
 
 export type LogLine = {

@@ -3,17 +3,14 @@ import {
   COLLECTIONS,
   TOPICS,
   isFinal,
+  newDeploymentDoc,
   pageUrlFor,
   type CreateDeploymentResponse,
   type DeploymentDoc,
   type PackageDoc,
 } from '@sigyl/types';
 import { builder, runner } from '../adapters.ts';
-import {
-  deploymentRef,
-  initialSteps,
-  transition,
-} from '../deployments/state.ts';
+import { deploymentRef, transition } from '../deployments/state.ts';
 import { db, nowIso } from '../firestore.ts';
 import { newId, serviceNameFor, slugify } from '../ids.ts';
 import { log, errorFields } from '../log.ts';
@@ -96,25 +93,17 @@ export async function createDeployment(
         updatedAt: now,
       };
     }
-    const deployment: DeploymentDoc = {
-      packageId,
-      ownerId,
-      source: request.source,
-      run: request.run,
-      env: request.env,
-      secretNames: Object.keys(request.secrets).sort(),
-      status: 'queued',
-      buildId: null,
-      revision: null,
-      url: null,
-      steps: initialSteps(),
-      error: null,
-      logStats: { lines: 0, omitted: 0, bytes: 0 },
-      lastLineAt: null,
-      createdAt: now,
-      updatedAt: now,
-      finishedAt: null,
-    };
+    const deployment = newDeploymentDoc(
+      {
+        packageId,
+        ownerId,
+        source: request.source,
+        run: request.run,
+        env: request.env,
+        secretNames: Object.keys(request.secrets).sort(),
+      },
+      now,
+    );
     const response: CreateDeploymentResponse = {
       deploymentId,
       packageId,

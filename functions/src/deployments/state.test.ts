@@ -1,6 +1,7 @@
 import {
   COLLECTIONS,
   TOPICS,
+  newDeploymentDoc,
   type DeploymentDoc,
   type DeploymentStatus,
 } from '@sigyl/types';
@@ -12,11 +13,11 @@ import {
   type BuildResource,
   type BuildStatus,
 } from '../builders/build.ts';
-import { db, nowIso } from '../firestore.ts';
+import { db } from '../firestore.ts';
 import type { FunctionsHost } from '../local/host.ts';
 import { publishJson } from '../pubsub.ts';
 import { failStuckDeployments } from '../sweepDeployments/index.ts';
-import { canMove, initialSteps, transition } from './state.ts';
+import { canMove, transition } from './state.ts';
 
 useTestProject('state');
 let host: FunctionsHost;
@@ -27,26 +28,12 @@ afterAll(async () => host?.stop());
 
 async function newDeployment(status: DeploymentStatus = 'queued') {
   const id = uniqueId('d');
-  const now = nowIso();
-  const deployment: DeploymentDoc = {
+  const deployment = newDeploymentDoc({
     packageId: uniqueId('p'),
     ownerId: 'owner',
     source: { type: 'npm', spec: 'left-pad' },
-    run: null,
-    env: {},
-    secretNames: [],
     status,
-    buildId: null,
-    revision: null,
-    url: null,
-    steps: initialSteps(),
-    error: null,
-    logStats: { lines: 0, omitted: 0, bytes: 0 },
-    lastLineAt: null,
-    createdAt: now,
-    updatedAt: now,
-    finishedAt: null,
-  };
+  });
   await db().collection(COLLECTIONS.deployments).doc(id).set(deployment);
   return id;
 }
@@ -164,7 +151,11 @@ describe('the deployment state machine', () => {
       .doc(stuck)
       .update({
         updatedAt: longAgo,
-        steps: initialSteps().map((step) =>
+        steps: newDeploymentDoc({
+          packageId: 'p',
+          ownerId: 'o',
+          source: { type: 'npm', spec: 'x' },
+        }).steps.map((step) =>
           step.name === 'source'
             ? { ...step, status: 'done' }
             : step.name === 'build'

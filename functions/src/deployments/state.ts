@@ -114,13 +114,6 @@ function applySteps(steps: Step[], change: Transition, now: string): Step[] {
   return result;
 }
 
-export function initialSteps(): Step[] {
-  return (['source', 'build', 'deploy', 'verify'] as const).map((name) => ({
-    name,
-    status: 'pending',
-  }));
-}
-
 export async function getDeployment(id: string): Promise<DeploymentDoc | null> {
   const snapshot = await deploymentRef(id).get();
   return (snapshot.data() as DeploymentDoc | undefined) ?? null;

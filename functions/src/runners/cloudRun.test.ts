@@ -1,4 +1,4 @@
-import type { DeploymentDoc } from '@sigyl/types';
+import { newDeploymentDoc, type DeploymentDoc } from '@sigyl/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   startCloudRunStandin,
@@ -22,26 +22,19 @@ function input(
     packageId: 'pkg0000000000001',
     serviceName,
     secrets: { API_KEY: SECRET_VALUE },
-    deployment: {
-      packageId: 'pkg0000000000001',
-      ownerId: 'owner1',
-      source: { type: 'npm', spec: '@acme/weather@1.0.0' },
-      run: null,
-      env: { UNITS: 'metric' },
-      secretNames: ['API_KEY'],
-      status: 'deploying',
-      buildId: 'build-1',
-      revision: null,
-      url: null,
-      steps: [],
-      error: null,
-      logStats: { lines: 0, omitted: 0, bytes: 0 },
-      lastLineAt: null,
-      createdAt: '2026-01-01T00:00:00.000Z',
-      updatedAt: '2026-01-01T00:00:00.000Z',
-      finishedAt: null,
-      ...deployment,
-    },
+    deployment: newDeploymentDoc(
+      {
+        packageId: 'pkg0000000000001',
+        ownerId: 'owner1',
+        source: { type: 'npm', spec: '@acme/weather@1.0.0' },
+        env: { UNITS: 'metric' },
+        secretNames: ['API_KEY'],
+        status: 'deploying',
+        buildId: 'build-1',
+        ...deployment,
+      },
+      '2026-01-01T00:00:00.000Z',
+    ),
   };
 }
 
