@@ -79,7 +79,7 @@ describe('log viewer', () => {
     );
     for (const [n, text] of rows) expect(text).toBe(numbered(n));
     await page.context().close();
-  });
+  }, 120_000);
 
   it('case 2: after 15 s offline every line shows exactly once, no reload', async () => {
     const { page, uid } = await signedInPage(harness);
@@ -119,7 +119,7 @@ describe('log viewer', () => {
       Array.from({ length: 120 }, (_, i) => numbered(i + 1)),
     );
     await page.context().close();
-  });
+  }, 120_000);
 });
 
 describe('log rendering', () => {
@@ -273,7 +273,7 @@ describe('scrolling', () => {
     await poll(() => lastRow(page).textContent()).toContain(numbered(700));
     expect(await jump.count()).toBe(0);
     await page.context().close();
-  });
+  }, 120_000);
 
   it('case 7: seq 1 200000 shows its end at once, older on demand, downloads whole', async () => {
     const { page, uid } = await signedInPage(harness);

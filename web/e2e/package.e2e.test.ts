@@ -12,8 +12,9 @@ import {
 } from './harness.ts';
 
 // The package page in each state a deployment reaches, written to Firestore
-// as the pipeline writes it. With SIGYL_SCREENSHOTS=1 the test also saves the
-// screenshots in docs/screenshots.
+// as the pipeline writes it. With SIGYL_SCREENSHOTS=1 the wizard test saves
+// its screenshot in docs/screenshots (the package page's come from real
+// deployments, in owner.e2e.test.ts).
 
 let harness: Harness;
 beforeAll(async () => {
@@ -30,7 +31,6 @@ async function screenshot(page: Page, name: string) {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({
     path: join(SCREENSHOTS, `${name}.png`),
-    fullPage: name === 'live' || name === 'failed',
   });
 }
 
@@ -74,7 +74,6 @@ describe('package page', () => {
       BUILD_OUTPUT.length,
     );
     await poll(() => page.title()).toMatch(/^Building · Everything server/);
-    await screenshot(page, 'deploying');
 
     // The status moves as the pipeline writes it.
     await harness.db.doc(`deployments/${deploymentId}`).update({
@@ -121,7 +120,6 @@ describe('package page', () => {
     await poll(() => page.getByTestId('log-line').count()).toBe(
       BUILD_OUTPUT.length + 1,
     );
-    await screenshot(page, 'live');
     await page.context().close();
   });
 
@@ -167,7 +165,6 @@ describe('package page', () => {
     await page.getByTestId('deploy-retry').waitFor();
     await poll(() => page.title()).toMatch(/^Failed · /);
     await poll(() => page.getByTestId('log-line').count()).toBe(2);
-    await screenshot(page, 'failed');
     await page.context().close();
   });
 
@@ -201,7 +198,6 @@ describe('package page', () => {
     await poll(() =>
       page.getByTestId('log-line').last().getAttribute('data-line'),
     ).toBe('300');
-    await screenshot(page, 'narrow');
     await page.context().close();
   });
 });

@@ -20,6 +20,21 @@ export async function signIn(): Promise<void> {
     await signInWithPopup(auth, new GithubAuthProvider());
     return;
   }
+  // The local Auth emulator now and then drops a request on a busy machine;
+  // the one-click sign-in tries again before it gives up.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await signInLocally();
+      return;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== 'auth/network-request-failed' || attempt === 3) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
+    }
+  }
+}
+
+async function signInLocally(): Promise<void> {
   try {
     await signInWithEmailAndPassword(
       auth,

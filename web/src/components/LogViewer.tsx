@@ -343,7 +343,7 @@ export function LogViewer({
           The log could not be read: {stream.error}
         </p>
       )}
-      {hasOlder && (
+      {hasOlder && !stream.filling && (
         <button
           type="button"
           className="load-older"

@@ -35,6 +35,8 @@ export type LogStream = {
   liveAdded: number;
   hasOlder: boolean;
   loadingOlder: boolean;
+  // True while the first lines are still being gathered from older pages.
+  filling: boolean;
   // Resolves to whether still older lines remain.
   loadOlder(): Promise<boolean>;
   connection: Connection;
@@ -56,6 +58,7 @@ export function useLogStream(deploymentId: string | null): LogStream {
   const [liveAdded, setLiveAdded] = useState(0);
   const [hasOlder, setHasOlder] = useState(false);
   const [loadingOlder, setLoadingOlder] = useState(false);
+  const [filling, setFilling] = useState(false);
   const [fromCache, setFromCache] = useState<boolean | null>(null);
   const [online, setOnline] = useState(() => navigator.onLine);
   const [error, setError] = useState<string | null>(null);
@@ -123,6 +126,7 @@ export function useLogStream(deploymentId: string | null): LogStream {
     setVersion((v) => v + 1);
     setLiveAdded(0);
     setHasOlder(false);
+    setFilling(false);
     setFromCache(null);
     setError(null);
     if (!deploymentId) return;
@@ -151,9 +155,11 @@ export function useLogStream(deploymentId: string | null): LogStream {
     };
     const fail = (e: Error) => setError(e.message);
     const fillFirstLines = async () => {
+      setFilling(true);
       while (!stopped && fresh.size < FIRST_LINES) {
-        if (!(await fetchOlder(fresh, own))) return;
+        if (!(await fetchOlder(fresh, own))) break;
       }
+      if (!stopped) setFilling(false);
     };
 
     // First the newest chunks, then a listener from the first of them onward
@@ -211,6 +217,7 @@ export function useLogStream(deploymentId: string | null): LogStream {
     liveAdded,
     hasOlder,
     loadingOlder,
+    filling,
     loadOlder,
     connection,
     error,
