@@ -2,7 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { COLLECTIONS, type DeploymentDoc, type DeploymentStatus } from '@sigyl/types';
+import {
+  COLLECTIONS,
+  type DeploymentDoc,
+  type DeploymentStatus,
+} from '@sigyl/types';
 import { freePort } from '../../scripts/stack/processes.ts';
 import { db } from '../src/firestore.ts';
 import { startFunctionsHost, type FunctionsHost } from '../src/local/host.ts';
@@ -70,11 +74,22 @@ export function makeRepo(files: Record<string, string>): string {
     execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
   git('init', '-q', '-b', 'main');
   git('add', '.');
-  git('-c', 'user.name=test', '-c', 'user.email=test@example.com', 'commit', '-qm', 'fixture');
+  git(
+    '-c',
+    'user.name=test',
+    '-c',
+    'user.email=test@example.com',
+    'commit',
+    '-qm',
+    'fixture',
+  );
   return dir;
 }
 
-const SDK = join(import.meta.dirname, '../../node_modules/@modelcontextprotocol/sdk');
+const SDK = join(
+  import.meta.dirname,
+  '../../node_modules/@modelcontextprotocol/sdk',
+);
 
 // A Streamable HTTP MCP server as a user's repository holds it: the official
 // SDK (linked from this checkout, so no download), `npm start` on $PORT.

@@ -11,7 +11,11 @@ import { runWebBench } from './web.ts';
 
 process.env.METADATA_SERVER_DETECTION = 'none';
 const home = mkdtempSync(join(tmpdir(), 'sigyl-bench-'));
-const stack = await startStack({ home, ports: 'free', projectId: 'demo-sigyl-bench' });
+const stack = await startStack({
+  home,
+  ports: 'free',
+  projectId: 'demo-sigyl-bench',
+});
 try {
   console.log('\n== Deployments (local stack) ==');
   await runDeployBench(stack);

@@ -10,6 +10,11 @@ import { pathToFileURL } from 'node:url';
 import { getApps, initializeApp } from 'firebase-admin/app';
 import { getFirestore, type Firestore } from 'firebase-admin/firestore';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import {
+  newDeploymentDoc,
+  type DeploymentStatus,
+  type Source,
+} from '@sigyl/types';
 import { startStack, type Stack } from '../stack/start.ts';
 import { percentile } from './stats.ts';
 
@@ -100,12 +105,16 @@ async function clickToPage(page: Page, stack: Target) {
   report('  of which POST /deployments', posts, 'p50 < 150 ms');
 }
 
-async function seed(db: Firestore, uid: string, status = 'building') {
+async function seed(
+  db: Firestore,
+  uid: string,
+  status: DeploymentStatus = 'building',
+) {
   const packageId = `bench${randomBytes(5).toString('hex')}`;
   const deploymentId = `bench${randomBytes(5).toString('hex')}`;
   const buildId = `bench-${randomBytes(6).toString('hex')}`;
   const now = new Date().toISOString();
-  const source = { type: 'npm', spec: 'left-pad@1.3.0' };
+  const source: Source = { type: 'npm', spec: 'left-pad@1.3.0' };
   await db.doc(`packages/${packageId}`).set({
     ownerId: uid,
     name: 'Bench',
@@ -123,25 +132,14 @@ async function seed(db: Firestore, uid: string, status = 'building') {
     createdAt: now,
     updatedAt: now,
   });
-  await db.doc(`deployments/${deploymentId}`).set({
-    packageId,
-    ownerId: uid,
-    source,
-    run: null,
-    env: {},
-    secretNames: [],
-    status,
-    buildId,
-    revision: null,
-    url: null,
-    steps: [],
-    error: null,
-    logStats: { lines: 0, omitted: 0, bytes: 0 },
-    lastLineAt: null,
-    createdAt: now,
-    updatedAt: now,
-    finishedAt: null,
-  });
+  await db
+    .doc(`deployments/${deploymentId}`)
+    .set(
+      newDeploymentDoc(
+        { packageId, ownerId: uid, source, status, buildId, steps: [] },
+        now,
+      ),
+    );
   return { packageId, deploymentId, buildId };
 }
 

@@ -10,12 +10,13 @@ import {
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { inject } from 'vitest';
-import type {
-  DeploymentDoc,
-  DeploymentStatus,
-  LogLine,
-  PackageDoc,
-  Step,
+import {
+  newDeploymentDoc,
+  type DeploymentDoc,
+  type DeploymentStatus,
+  type LogLine,
+  type PackageDoc,
+  type Step,
 } from '@sigyl/types';
 import { freePort } from '../../scripts/stack/processes.ts';
 // Brings in the type of inject('emulators').
@@ -235,26 +236,19 @@ export async function seedDeployment(
     updatedAt: created,
     ...options.package,
   };
-  const deployment: DeploymentDoc = {
-    packageId,
-    ownerId: uid,
-    source,
-    run: null,
-    env: {},
-    secretNames: [],
-    status,
-    buildId: uniqueId('b'),
-    revision: null,
-    url: pkg.url,
-    steps: stepsFor(status, now - 20_000),
-    error: null,
-    logStats: { lines: 0, omitted: 0, bytes: 0 },
-    lastLineAt: null,
-    createdAt: created,
-    updatedAt: created,
-    finishedAt: null,
-    ...options.deployment,
-  };
+  const deployment = newDeploymentDoc(
+    {
+      packageId,
+      ownerId: uid,
+      source,
+      status,
+      buildId: uniqueId('b'),
+      url: pkg.url,
+      steps: stepsFor(status, now - 20_000),
+      ...options.deployment,
+    },
+    created,
+  );
   await harness.db.doc(`packages/${packageId}`).set(pkg);
   await harness.db.doc(`deployments/${deploymentId}`).set(deployment);
   return { packageId, deploymentId };
