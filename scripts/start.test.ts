@@ -52,6 +52,23 @@ async function stop(started: ChildProcess) {
   child = null;
 }
 
+const USER = { email: 'kept@example.com', password: 'password1' };
+
+async function authCall(auth: string, method: 'signUp' | 'signInWithPassword') {
+  const response = await fetch(
+    `${auth}/identitytoolkit.googleapis.com/v1/accounts:${method}?key=local`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...USER, returnSecureToken: true }),
+    },
+  );
+  expect(response.status, `${method}: ${await response.clone().text()}`).toBe(
+    200,
+  );
+  return (await response.json()) as { localId: string };
+}
+
 afterAll(async () => {
   if (child) await stop(child);
 });
@@ -83,6 +100,8 @@ describe('npm start', () => {
     });
     expect(write.status).toBe(200);
 
+    const user = await authCall(local.auth, 'signUp');
+
     await stop(first.child);
     for (const url of Object.values(local).filter((v) =>
       v.startsWith('http'),
@@ -104,6 +123,11 @@ describe('npm start', () => {
     );
     expect(read.status).toBe(200);
     expect(JSON.stringify(await read.json())).toContain('still here');
+    // The local user is the same user after a restart, so the packages it
+    // owns are still its own.
+    expect(
+      (await authCall(second.local.auth, 'signInWithPassword')).localId,
+    ).toBe(user.localId);
     await stop(second.child);
   }, 240_000);
 });

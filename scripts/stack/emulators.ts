@@ -172,6 +172,8 @@ function startAuthEmulator(opts: EmulatorOptions): Service {
     'emulator-config',
   );
   mkdirSync(configDir, { recursive: true });
+  const hubDir = join(configDir, 'tmp');
+  mkdirSync(hubDir, { recursive: true });
   const config = join(configDir, `firebase-${opts.authPort}.json`);
   writeFileSync(
     config,
@@ -208,7 +210,14 @@ function startAuthEmulator(opts: EmulatorOptions): Service {
       config,
       ...persistence,
     ],
-    { echo: opts.echo, cwd: configDir },
+    {
+      echo: opts.echo,
+      cwd: configDir,
+      // firebase-tools finds its own running emulators through
+      // `<tmpdir>/hub-<project>.json`: a temp folder of this stack's own keeps
+      // two copies on one machine from saving each other's data.
+      env: { ...process.env, TMPDIR: hubDir },
+    },
   );
 }
 

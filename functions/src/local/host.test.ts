@@ -37,7 +37,8 @@ describe('restarting the local functions host', () => {
       source: { type: 'git', url: httpServerRepo() },
       package: { name: 'Stays up' },
     });
-    await waitForStatus(live.body.deploymentId, ['live']);
+    const urlBefore = (await waitForStatus(live.body.deploymentId, ['live']))
+      .url;
 
     const slow = await postDeployment(host.urls.api, idToken, {
       source: {
@@ -75,5 +76,7 @@ describe('restarting the local functions host', () => {
       if (tools.length === 0) await new Promise((r) => setTimeout(r, 300));
     }
     expect(tools).toEqual(['forecast', 'alerts']);
+    // Clients configured with the URL before the restart still reach it.
+    expect(pkg?.url).toBe(urlBefore);
   }, 180_000);
 });

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { RUN_FILE, type ServerCommand } from '../builders/serverCommand.ts';
 import { config } from '../config.ts';
 import { revisionNameFor } from '../ids.ts';
@@ -9,6 +10,9 @@ import { EntryPublisher, lineSplitter, logName } from '../local/entries.ts';
 import type { Revision, RevisionInput, Runner } from '../seams.ts';
 
 const LAUNCHER = resolve(import.meta.dirname, 'launch-stdio.mjs');
+const LOOPBACK = pathToFileURL(
+  resolve(import.meta.dirname, 'loopback.mjs'),
+).href;
 const SUPERGATEWAY = resolve(
   import.meta.dirname,
   '../../../node_modules/.bin/supergateway',
@@ -35,7 +39,12 @@ export class LocalRunner implements Runner {
     const revision = revisionNameFor(input.serviceName, input.deploymentId);
     const runFile = join(this.workRoot, input.deploymentId, RUN_FILE);
     const server = JSON.parse(await readFile(runFile, 'utf8')) as ServerCommand;
-    const port = server.port ?? (await freePort());
+    // A restarted server keeps its earlier port when it can, so a client
+    // configured with its URL still reaches it.
+    const port =
+      server.port ??
+      (await earlierPort(input.deployment.url)) ??
+      (await freePort());
     const env = {
       ...baseEnvironment(),
       ...input.deployment.env,
@@ -43,6 +52,7 @@ export class LocalRunner implements Runner {
       PORT: String(port),
       K_SERVICE: input.serviceName,
       K_REVISION: revision,
+      NODE_OPTIONS: `--import=${LOOPBACK}`,
     };
     const [command, args] =
       server.transport === 'stdio'
@@ -160,6 +170,12 @@ async function waitForPort(port: number, exited: Promise<number | null>) {
   throw new Error(
     `The server did not listen on port ${port} within ${START_TIMEOUT_MS / 1000} s.`,
   );
+}
+
+async function earlierPort(url: string | null): Promise<number | null> {
+  if (!url) return null;
+  const port = Number(new URL(url).port);
+  return port && !(await canConnect(port)) ? port : null;
 }
 
 function canConnect(port: number): Promise<boolean> {
