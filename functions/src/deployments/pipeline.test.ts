@@ -79,6 +79,14 @@ describe('a deployment from request to live server', () => {
 
     const tools = await listTools(deployment.url!);
     expect(tools).toContain('echo');
+    // The bridge serves on loopback only, though it asks for every
+    // interface.
+    const port = new URL(deployment.url!).port;
+    const listening = execFileSync('ss', ['-ltnH', `sport = :${port}`], {
+      encoding: 'utf8',
+    });
+    expect(listening).toContain(`127.0.0.1:${port}`);
+    expect(listening).not.toMatch(/(\*|0\.0\.0\.0|\[::\]):\d+/);
     const pkg = (
       await db().collection(COLLECTIONS.packages).doc(body.packageId).get()
     ).data() as PackageDoc;
