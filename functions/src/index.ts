@@ -2,6 +2,7 @@
 // function's folder, its Terraform key and its entry point.
 import { cloudEvent, http } from '@google-cloud/functions-framework';
 import { api } from './api/index.ts';
+import { config } from './config.ts';
 import { ingestLogs } from './ingestLogs/index.ts';
 import { onBuildEvent } from './onBuildEvent/index.ts';
 import { startDeployment } from './startDeployment/index.ts';
@@ -14,6 +15,10 @@ export const FUNCTIONS = {
   ingestLogs: 'ingestLogs',
   sweepDeployments: 'sweepDeployments',
 } as const;
+
+// In Google Cloud a missing setting stops the instance at start, with the
+// setting's name, rather than failing the first deployment.
+if (process.env.SIGYL_MODE === 'cloud') config();
 
 http(FUNCTIONS.api, api);
 cloudEvent(FUNCTIONS.startDeployment, startDeployment);

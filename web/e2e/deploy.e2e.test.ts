@@ -58,10 +58,20 @@ describe('deploying from the wizard', () => {
       .getByTestId('deployment-status')
       .getAttribute('data-status');
     expect(statusWhenLinesShowed).not.toBe('live');
+    // The timeline follows the build's steps while it runs: source done,
+    // build running, before the build has finished.
+    await page
+      .locator('[data-step="build"].step-running')
+      .waitFor({ timeout: 60_000 });
+    expect(
+      await page.locator('[data-step="source"]').getAttribute('class'),
+    ).toContain('step-done');
 
     await page
       .locator('[data-testid="deployment-status"][data-status="live"]')
       .waitFor({ timeout: 240_000 });
+    // The package's tools are recorded a moment after the status turns live.
+    await page.getByTestId('tool').first().waitFor();
     const tools = await page.getByTestId('tool').allTextContents();
     expect(tools.some((t) => t.includes('echo'))).toBe(true);
     const url = await page.getByTestId('server-url').textContent();

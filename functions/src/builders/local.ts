@@ -117,11 +117,13 @@ export class LocalBuilder implements Builder {
         const buildStep = build.steps[index]!;
         buildStep.status = 'WORKING';
         buildStep.timing = { startTime: new Date().toISOString() };
-        main(`Starting ${label}`);
+        // Like Cloud Build, a step's own start and finish lines carry its
+        // label, so the step's log (and the page's timeline) starts with it.
+        logs.add(`Starting ${label}`, { labels: { build_step: label } });
         try {
           await this.runStep(running, step.id, workDir, label);
           buildStep.status = 'SUCCESS';
-          main(`Finished ${label}`);
+          logs.add(`Finished ${label}`, { labels: { build_step: label } });
         } catch (error) {
           buildStep.status =
             running.stopReason === 'TIMEOUT'

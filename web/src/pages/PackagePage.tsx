@@ -5,7 +5,7 @@ import type {
   Visibility,
 } from '@sigyl/types';
 import { isFinal } from '@sigyl/types';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import {
   Link,
   useLocation,
@@ -35,6 +35,7 @@ import {
   type WithId,
 } from '../data.ts';
 import { useLogStream } from '../logs/useLogStream.ts';
+import { stepsWithBuildProgress } from '../steps.ts';
 
 export function PackagePage({ uid }: { uid: string }) {
   const { packageId = '' } = useParams();
@@ -56,6 +57,11 @@ export function PackagePage({ uid }: { uid: string }) {
   const dep = deployment.state === 'ready' ? deployment.value : null;
   // The log starts loading with the deployment, not after it.
   const stream = useLogStream(deploymentId);
+  const timeline = useMemo(
+    () => (dep ? stepsWithBuildProgress(dep.steps, stream.store.lines) : []),
+    // The store changes in place; its version says when.
+    [dep, stream.version],
+  );
   const history = useDeploymentsOf(packageId, pkgValue ? uid : null);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -145,7 +151,7 @@ export function PackagePage({ uid }: { uid: string }) {
             onCancel={isOwner ? cancel : undefined}
             onRetry={isOwner ? retry : undefined}
           />
-          <StepTimeline steps={dep.steps} />
+          <StepTimeline steps={timeline} />
           {showsLive && pkgValue.url && (
             <LivePanel
               url={dep.url ?? pkgValue.url}
