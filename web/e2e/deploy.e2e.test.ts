@@ -1,31 +1,21 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startStack, type Stack } from '../../scripts/stack/start.ts';
-import { launchChromium } from './harness.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Stack } from '../../scripts/stack/start.ts';
+import { startStackWithBrowser } from './harness.ts';
 
 // The whole path a user takes, on the stack `npm start` runs (functions,
 // page, local builder and runner) over this run's emulators: deploy a real
 // npm server from the wizard, watch its lines arrive, see it live.
 let stack: Stack;
 let browser: Browser;
+let stopAll: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  stack = await startStack({
-    home: mkdtempSync(join(tmpdir(), 'sigyl-e2e-')),
-    ports: 'free',
-    projectId: `demo-e2e-${randomBytes(4).toString('hex')}`,
-    emulators: inject('emulators'),
-  });
-  browser = await launchChromium();
+  ({ stack, browser, stop: stopAll } = await startStackWithBrowser('e2e'));
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
+  await stopAll?.();
 });
 
 async function signIn(page: Page) {

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getApps, initializeApp } from 'firebase-admin/app';
 import {
@@ -19,6 +21,7 @@ import {
   type Step,
 } from '@sigyl/types';
 import { freePort } from '../../scripts/stack/processes.ts';
+import { startStack, type Stack } from '../../scripts/stack/start.ts';
 // Brings in the type of inject('emulators').
 import type {} from '../../scripts/test/global-setup.ts';
 
@@ -315,4 +318,26 @@ export async function collectRows(page: Page): Promise<Map<number, string>> {
     });
     if (done) return rows;
   }
+}
+
+// The stack `npm start` runs (functions, page, local builder and runner) over
+// this test run's emulators, and a Chromium to drive it.
+export async function startStackWithBrowser(
+  name: string,
+): Promise<{ stack: Stack; browser: Browser; stop(): Promise<void> }> {
+  const stack = await startStack({
+    home: mkdtempSync(join(tmpdir(), `sigyl-${name}-`)),
+    ports: 'free',
+    projectId: `demo-${name}-${randomBytes(4).toString('hex')}`,
+    emulators: inject('emulators'),
+  });
+  const browser = await launchChromium();
+  return {
+    stack,
+    browser,
+    async stop() {
+      await browser.close();
+      await stack.stop();
+    },
+  };
 }

@@ -1,31 +1,23 @@
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startStack, type Stack } from '../../scripts/stack/start.ts';
-import { launchChromium } from './harness.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Stack } from '../../scripts/stack/start.ts';
+import { startStackWithBrowser } from './harness.ts';
 
 // What the owner does on the package page while a deployment runs, on the
 // stack `npm start` runs: edit the package, cancel, retry, and find the
 // earlier deployment in the list.
 let stack: Stack;
 let browser: Browser;
+let stopAll: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  stack = await startStack({
-    home: mkdtempSync(join(tmpdir(), 'sigyl-owner-')),
-    ports: 'free',
-    projectId: `demo-owner-${randomBytes(4).toString('hex')}`,
-    emulators: inject('emulators'),
-  });
-  browser = await launchChromium();
+  ({ stack, browser, stop: stopAll } = await startStackWithBrowser('owner'));
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
+  await stopAll?.();
 });
 
 const poll = <T>(read: () => Promise<T> | T, timeout = 60_000) =>
