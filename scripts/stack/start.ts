@@ -56,6 +56,19 @@ type PortName =
   | 'web';
 
 export async function startStack(options: StackOptions): Promise<Stack> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStackOnce(options);
+    } catch (error) {
+      // A free port can be taken by another process between the moment it
+      // is chosen and the moment it is bound; choosing again fixes that.
+      const taken = /in use|EADDRINUSE/.test(String(error));
+      if (options.ports !== 'free' || !taken || attempt === 3) throw error;
+    }
+  }
+}
+
+async function startStackOnce(options: StackOptions): Promise<Stack> {
   const projectId = options.projectId ?? 'demo-sigyl';
   const ports = await choosePorts(options.ports ?? 'default');
   const stops: (() => Promise<void>)[] = [];

@@ -11,14 +11,18 @@ import { freePort } from '../stack/processes.ts';
 export default async function setup(project: TestProject) {
   const dataDir = mkdtempSync(join(tmpdir(), 'sigyl-test-'));
   const projectId = `demo-sigyl-test-${process.pid}`;
-  const emulators = await startEmulators({
-    projectId,
-    firestorePort: await freePort(),
-    pubsubPort: await freePort(),
-    authPort: await freePort(),
-    singleProject: false,
-    configDir: dataDir,
-  });
+  const start = async () =>
+    startEmulators({
+      projectId,
+      firestorePort: await freePort(),
+      pubsubPort: await freePort(),
+      authPort: await freePort(),
+      singleProject: false,
+      configDir: dataDir,
+    });
+  // A free port can be taken by another process before an emulator binds
+  // it; choosing again fixes that.
+  const emulators = await start().catch(start).catch(start);
   process.env.FIRESTORE_EMULATOR_HOST = emulators.firestoreHost;
   process.env.PUBSUB_EMULATOR_HOST = emulators.pubsubHost;
   process.env.FIREBASE_AUTH_EMULATOR_HOST = emulators.authHost;
