@@ -42,6 +42,7 @@ import { logWriter } from '../../functions/src/logs/writer.ts';
 import { pubsub } from '../../functions/src/pubsub.ts';
 import { startEmulators } from '../stack/emulators.ts';
 import { freePort } from '../stack/processes.ts';
+import { percentile } from './stats.ts';
 
 const PROJECT_ID = 'demo-sigyl-logbench';
 const OWNER = 'bench-owner';
@@ -655,16 +656,6 @@ function latencies(
     values.push(seenAt === undefined ? Infinity : seenAt - at);
   }
   return values;
-}
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const index = Math.min(
-    sorted.length - 1,
-    Math.ceil((p / 100) * sorted.length) - 1,
-  );
-  return sorted[Math.max(0, index)]!;
 }
 
 function ms(value: number): string {

@@ -75,6 +75,8 @@ export const FINAL_STATUSES: readonly DeploymentStatus[] = [
   'failed',
   'cancelled',
 ];
+export const IN_PROGRESS_STATUSES: readonly DeploymentStatus[] =
+  DEPLOYMENT_STATUSES.filter((status) => !FINAL_STATUSES.includes(status));
 
 export const STEP_NAMES = ['source', 'build', 'deploy', 'verify'] as const;
 export type StepName = (typeof STEP_NAMES)[number];

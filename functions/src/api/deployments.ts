@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   COLLECTIONS,
+  IN_PROGRESS_STATUSES,
   TOPICS,
   isFinal,
   newDeploymentDoc,
@@ -20,7 +21,6 @@ import { RequestError } from './errors.ts';
 import type { ValidRequest } from './validate.ts';
 
 export const MAX_IN_PROGRESS_PER_USER = 5;
-const IN_PROGRESS = ['queued', 'building', 'deploying', 'verifying'];
 
 // Records the request and queues it; every later step runs from Pub/Sub.
 export async function createDeployment(
@@ -130,7 +130,7 @@ async function checkInProgressLimit(ownerId: string) {
   const running = await db()
     .collection(COLLECTIONS.deployments)
     .where('ownerId', '==', ownerId)
-    .where('status', 'in', IN_PROGRESS)
+    .where('status', 'in', IN_PROGRESS_STATUSES)
     .count()
     .get();
   if (running.data().count >= MAX_IN_PROGRESS_PER_USER) {

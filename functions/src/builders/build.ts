@@ -50,12 +50,3 @@ export function deploymentIdFromTags(
   }
   return null;
 }
-
-export const FINAL_BUILD_STATUSES: BuildStatus[] = [
-  'SUCCESS',
-  'FAILURE',
-  'INTERNAL_ERROR',
-  'TIMEOUT',
-  'CANCELLED',
-  'EXPIRED',
-];

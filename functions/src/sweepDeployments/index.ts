@@ -1,12 +1,15 @@
 import type { Request, Response } from '@google-cloud/functions-framework';
-import { COLLECTIONS, type DeploymentDoc, type StepName } from '@sigyl/types';
+import {
+  COLLECTIONS,
+  IN_PROGRESS_STATUSES,
+  type DeploymentDoc,
+  type StepName,
+} from '@sigyl/types';
 import { stopWork } from '../api/deployments.ts';
 import { config } from '../config.ts';
 import { transition } from '../deployments/state.ts';
 import { db } from '../firestore.ts';
 import { log } from '../log.ts';
-
-const IN_PROGRESS = ['queued', 'building', 'deploying', 'verifying'];
 
 // Cloud Scheduler calls this every few minutes (locally, the stack does): a
 // deployment without progress past its timeout is failed, and says why.
@@ -22,7 +25,7 @@ export async function failStuckDeployments(
   const cutoff = new Date(now - minutes * 60_000).toISOString();
   const stuck = await db()
     .collection(COLLECTIONS.deployments)
-    .where('status', 'in', IN_PROGRESS)
+    .where('status', 'in', IN_PROGRESS_STATUSES)
     .where('updatedAt', '<', cutoff)
     .get();
   const failed: string[] = [];
@@ -43,7 +46,7 @@ export async function failStuckDeployments(
 export async function failInterruptedDeployments(): Promise<string[]> {
   const running = await db()
     .collection(COLLECTIONS.deployments)
-    .where('status', 'in', IN_PROGRESS)
+    .where('status', 'in', IN_PROGRESS_STATUSES)
     .get();
   const failed: string[] = [];
   for (const doc of running.docs) {
