@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { COLLECTIONS, type DeploymentDoc } from '@sigyl/types';
 import { inject } from 'vitest';
 import { resetConfig } from '../src/config.ts';
+import { db } from '../src/firestore.ts';
 
 // Gives the calling test file a project of its own on the shared emulators
 // and a scratch SIGYL_HOME. Call at the top of a test file.
@@ -48,4 +50,24 @@ export async function signUp(
   if (!response.ok) throw new Error(`signUp: ${await response.text()}`);
   const body = (await response.json()) as { localId: string; idToken: string };
   return { uid: body.localId, idToken: body.idToken };
+}
+
+// A deployment in its build step with nothing logged yet, owned by `owner`.
+export async function seedBuildingDeployment(
+  fields: Partial<DeploymentDoc> = {},
+): Promise<string> {
+  const id = uniqueId('d');
+  const doc: Partial<DeploymentDoc> = {
+    packageId: 'p',
+    ownerId: 'owner',
+    status: 'building',
+    error: null,
+    url: null,
+    finishedAt: null,
+    logStats: { lines: 0, omitted: 0, bytes: 0 },
+    lastLineAt: null,
+    ...fields,
+  };
+  await db().collection(COLLECTIONS.deployments).doc(id).set(doc);
+  return id;
 }

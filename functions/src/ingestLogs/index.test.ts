@@ -1,16 +1,14 @@
 import type { Server } from 'node:http';
 import { cloudEvent, type CloudEvent } from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
-import {
-  COLLECTIONS,
-  mergeLines,
-  TOPICS,
-  type DeploymentDoc,
-  type LogLine,
-} from '@sigyl/types';
+import { COLLECTIONS, mergeLines, TOPICS, type LogLine } from '@sigyl/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../scripts/stack/processes.ts';
-import { useTestProject, uniqueId } from '../../test/env.ts';
+import {
+  seedBuildingDeployment,
+  uniqueId,
+  useTestProject,
+} from '../../test/env.ts';
 import { db } from '../firestore.ts';
 import type { LogEntry } from '../logs/entries.ts';
 import { MASK } from '../logs/mask.ts';
@@ -322,7 +320,6 @@ describe('ingestLogs past the volume limit', () => {
 async function createDeployment(
   options: { buildId?: string | null; packageId?: string } = {},
 ) {
-  const deploymentId = uniqueId('d');
   const buildId =
     options.buildId === undefined ? uniqueId('b') : options.buildId;
   const packageId = options.packageId ?? uniqueId('p');
@@ -331,15 +328,7 @@ async function createDeployment(
     .collection(COLLECTIONS.packages)
     .doc(packageId)
     .set({ ownerId: 'owner', serviceName }, { merge: true });
-  const doc: Partial<DeploymentDoc> = {
-    packageId,
-    ownerId: 'owner',
-    status: 'building',
-    buildId,
-    logStats: { lines: 0, omitted: 0, bytes: 0 },
-    lastLineAt: null,
-  };
-  await deploymentRef(deploymentId).set(doc);
+  const deploymentId = await seedBuildingDeployment({ packageId, buildId });
   return { deploymentId, buildId: buildId ?? '', packageId, serviceName };
 }
 

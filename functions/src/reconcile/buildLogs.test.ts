@@ -4,7 +4,11 @@ import {
   startCloudLoggingStandin,
   type CloudLoggingStandin,
 } from '../../test/standins/cloudLogging.ts';
-import { useTestProject, uniqueId } from '../../test/env.ts';
+import {
+  seedBuildingDeployment,
+  uniqueId,
+  useTestProject,
+} from '../../test/env.ts';
 import { db } from '../firestore.ts';
 import { lineFromEntry, type LogEntry } from '../logs/entries.ts';
 import { logWriter } from '../logs/writer.ts';
@@ -44,19 +48,6 @@ function buildEntry(
   };
 }
 
-async function createDeployment() {
-  const deploymentId = uniqueId('d');
-  await db()
-    .collection(COLLECTIONS.deployments)
-    .doc(deploymentId)
-    .set({
-      status: 'building',
-      logStats: { lines: 0, omitted: 0, bytes: 0 },
-      lastLineAt: null,
-    });
-  return deploymentId;
-}
-
 async function storedLines(deploymentId: string): Promise<LogLine[]> {
   const chunks = await db()
     .collection(COLLECTIONS.deployments)
@@ -70,7 +61,7 @@ async function storedLines(deploymentId: string): Promise<LogLine[]> {
 
 describe('reconcileBuildLogs', () => {
   it('adds the lines the sink lost, once, keeping the ones it delivered', async () => {
-    const deploymentId = await createDeployment();
+    const deploymentId = await seedBuildingDeployment();
     const buildId = uniqueId('b');
     const entries = [
       buildEntry(
@@ -159,7 +150,7 @@ describe('reconcileBuildLogs', () => {
   });
 
   it("asks Cloud Logging for the build's own log only", async () => {
-    const deploymentId = await createDeployment();
+    const deploymentId = await seedBuildingDeployment();
     const buildId = uniqueId('b');
 
     await reconcileBuildLogs(deploymentId, buildId, standin.client());
