@@ -159,12 +159,18 @@ export type LogLine = {
   fullLength?: number;
 };
 
+// A chunk takes the lines of small writes that follow one another until it
+// is full, and `writtenAt` moves to each write's commit time; its lines only
+// ever grow at the end. The one exception is the `tail` chunk, rewritten
+// whole past the volume limit.
 export type LogChunkDoc = {
   lines: LogLine[];
   // Firestore timestamps on the server side; the page reads them as such.
   writtenAt: unknown;
   expireAt: unknown;
 };
+
+export const TAIL_CHUNK_ID = 'tail';
 
 export const LOG_LIMITS = {
   lineBytes: 16 * 1024,

@@ -2,6 +2,7 @@ import {
   COLLECTIONS,
   compareLines,
   LOG_LIMITS,
+  TAIL_CHUNK_ID,
   type LogLine,
   type LogStats,
 } from '@sigyl/types';
@@ -45,10 +46,15 @@ export type LogWriterOptions = {
 // A Firestore document holds at most 1 MiB and a request 10 MiB.
 const CHUNK_BYTES = 800 * 1024;
 const COMMIT_BYTES = 8 * 1024 * 1024;
-// Chunks are independent documents, so a few writes of one deployment may be
-// in flight at once: with one-entry messages from a sink, each push would
-// otherwise wait for the write before it.
-const MAX_PARALLEL_WRITES = 4;
+// Small writes add their lines to the newest chunk until it holds this much,
+// instead of making a document each: a slow step or a sink's one-entry
+// pushes would otherwise leave a document per line, each one read by every
+// page that opens the log (and on the emulator, every listener on a
+// collection slows each write to it by the collection's size). The bound
+// keeps what a listener is sent again on each change small, and the writes
+// to one document few.
+const OPEN_CHUNK_LINES = 32;
+const OPEN_CHUNK_BYTES = 16 * 1024;
 // Estimated bytes of a stored line besides its text: field names, id, ts.
 const LINE_OVERHEAD = 160;
 // Ids of lines already written, per deployment, to skip redelivered entries.
@@ -58,24 +64,28 @@ const RECENT_IDS = 20_000;
 const NO_SECRETS_RECHECK_MS = 10_000;
 const IDLE_MS = 10 * 60 * 1000;
 
-const TAIL_CHUNK_ID = 'tail';
 // gRPC status code of an update to a document that does not exist.
 const NOT_FOUND = 5;
 const LIMIT_NOTICE_ID = 'log-limit';
 
 type Plan = {
   fresh: LogLine[];
-  carriedElsewhere: Promise<void>[];
   stored: LogLine[];
   storedBytes: number;
+  // Whether the stored lines go into the open chunk.
+  append: boolean;
   // The tail chunk's new lines, when they changed.
   tail: LogLine[] | null;
   before: { tail: LogLine[] | null; omitted: number };
   delta: { lines: number; bytes: number; omitted: number };
 };
 
+type OpenChunk = { ref: DocumentReference; lines: number; bytes: number };
+
 type Waiter = {
   lines: LogLine[];
+  // It came while a write was in flight.
+  waited: boolean;
   lingered?: boolean;
   settle: (error?: unknown) => void;
 };
@@ -87,22 +97,23 @@ type DeploymentLog = {
   id: string;
   ready: Promise<void> | null;
   queue: Waiter[];
-  // Writes in flight.
-  writing: number;
+  writing: boolean;
   storedLines: number;
   storedBytes: number;
   omitted: number;
   // Null until the volume limit is reached.
   tail: LogLine[] | null;
+  // The newest chunk this instance wrote, while it has room.
+  open: OpenChunk | null;
   recentIds: Set<string>;
-  // Lines in writes not yet committed, with the write carrying each.
-  inFlight: Map<string, Promise<void>>;
   masker: { mask: Masker; loadedAt: number; empty: boolean } | null;
   unsaved: LogStats & { newestTs: string | null };
   savedNewestTs: string | null;
   statsSavedAt: number;
   statsTimer: NodeJS.Timeout | null;
   linger: NodeJS.Timeout | null;
+  // Whether the last lone line that lingered got company.
+  lingerFoundCompany: boolean;
   usedAt: number;
 };
 
@@ -121,7 +132,7 @@ export class LogWriter {
   constructor(options: LogWriterOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.statsIntervalMs = options.statsIntervalMs ?? 1000;
-    this.lingerMs = options.lingerMs ?? 3;
+    this.lingerMs = options.lingerMs ?? 5;
   }
 
   async append(deploymentId: string, lines: LogLine[]): Promise<void> {
@@ -147,8 +158,7 @@ export class LogWriter {
     return new Promise<void>((resolve, reject) => {
       state.queue.push({
         lines: prepared,
-        // Lines that arrive during a write wait for it anyway.
-        lingered: state.writing > 0,
+        waited: state.writing,
         settle: (error) => (error ? reject(error) : resolve()),
       });
       this.pump(state);
@@ -168,19 +178,20 @@ export class LogWriter {
         id,
         ready: null,
         queue: [],
-        writing: 0,
+        writing: false,
         storedLines: 0,
         storedBytes: 0,
         omitted: 0,
         tail: null,
+        open: null,
         recentIds: new Set(),
-        inFlight: new Map(),
         masker: null,
         unsaved: { lines: 0, omitted: 0, bytes: 0, newestTs: null },
         savedNewestTs: null,
         statsSavedAt: 0,
         statsTimer: null,
         linger: null,
+        lingerFoundCompany: true,
         usedAt: Date.now(),
       };
       this.logs.set(id, state);
@@ -226,16 +237,25 @@ export class LogWriter {
     return state.masker.mask;
   }
 
-  // Starts writes while fewer than MAX_PARALLEL_WRITES are in flight; what
-  // arrives meanwhile waits in the queue and goes into the next write.
+  // One write per deployment at a time; what arrives meanwhile goes into the
+  // next write. A lone line lingers a moment for company, as a sink's pushes
+  // carry one entry each and a write of two lines takes no longer than one.
+  // It lingers when it waited for a write (the lines of that write are being
+  // answered, so the next push is on its way) or when lingering last found
+  // company; otherwise a lone sender would wait for nobody on every line.
   private pump(state: DeploymentLog) {
-    // A lone waiter lingers a moment for company: a sink's pushes carry one
-    // entry each and come a few at once, and one write of two lines takes
-    // no longer than a write of one.
-    if (state.queue.length === 1 && !state.queue[0]!.lingered) {
-      state.queue[0]!.lingered = true;
+    if (state.writing || state.queue.length === 0) return;
+    const [first] = state.queue;
+    if (
+      state.queue.length === 1 &&
+      !first!.lingered &&
+      (first!.waited || state.lingerFoundCompany)
+    ) {
+      first!.lingered = true;
       state.linger = setTimeout(() => {
+        // A line that came meanwhile would have ended the linger.
         state.linger = null;
+        state.lingerFoundCompany = false;
         this.pump(state);
       }, this.lingerMs);
       return;
@@ -243,60 +263,31 @@ export class LogWriter {
     if (state.linger) {
       clearTimeout(state.linger);
       state.linger = null;
+      state.lingerFoundCompany = true;
     }
-    while (state.queue.length > 0 && state.writing < MAX_PARALLEL_WRITES) {
-      const taken = takeUpTo(state.queue, COMMIT_BYTES);
-      const lines = taken.flatMap((waiter) => waiter.lines);
-      // Near the volume limit, writes rewrite the tail chunk and so go one
-      // at a time.
-      if (state.writing > 0 && this.mayReachLimit(state, lines)) {
-        state.queue.unshift(...taken);
-        return;
-      }
-      state.writing += 1;
-      void this.write(state, taken, lines).finally(() => {
-        state.writing -= 1;
-        this.pump(state);
-      });
-    }
+    const taken = takeUpTo(state.queue, COMMIT_BYTES);
+    state.writing = true;
+    void this.write(state, taken).finally(() => {
+      state.writing = false;
+      this.pump(state);
+    });
   }
 
-  private mayReachLimit(state: DeploymentLog, lines: LogLine[]): boolean {
-    return (
-      state.tail !== null ||
-      state.storedLines + lines.length > this.limits.linesPerDeployment ||
-      state.storedBytes + sum(lines.map(textBytes)) >
-        this.limits.bytesPerDeployment
+  private async write(state: DeploymentLog, taken: Waiter[]) {
+    const plan = this.plan(
+      state,
+      taken.flatMap((waiter) => waiter.lines),
     );
-  }
-
-  private async write(state: DeploymentLog, taken: Waiter[], lines: LogLine[]) {
-    const plan = this.plan(state, lines);
-    const committed = this.commit(state, plan);
-    for (const line of plan.fresh) state.inFlight.set(line.id, committed);
-
     let failure: unknown = null;
     try {
-      await committed;
+      state.open = await this.commit(state, plan);
       this.record(state, plan);
+      // The counters follow on their own; a line is stored without them.
+      void this.noteStats(state);
     } catch (error) {
       this.unplan(state, plan);
       failure = error;
-    } finally {
-      for (const line of plan.fresh) {
-        if (state.inFlight.get(line.id) === committed) {
-          state.inFlight.delete(line.id);
-        }
-      }
     }
-    // Lines that another write was already carrying are stored only once
-    // that write has committed.
-    if (!failure) {
-      const others = await Promise.allSettled(plan.carriedElsewhere);
-      const failed = others.find((result) => result.status === 'rejected');
-      if (failed) failure = failed.reason;
-    }
-    if (!failure) await this.noteStats(state);
     for (const waiter of taken) waiter.settle(failure ?? undefined);
   }
 
@@ -312,19 +303,15 @@ export class LogWriter {
     }
   }
 
-  // Decides where each line goes and reserves its place in the counts at
-  // once, so that writes in flight side by side never pass the limit
-  // together; `unplan` gives the places back when the write fails.
+  // Decides where each line goes and counts it at once; `unplan` takes the
+  // counts back when the write fails.
   private plan(state: DeploymentLog, incoming: LogLine[]): Plan {
     const fresh: LogLine[] = [];
-    const carriedElsewhere = new Set<Promise<void>>();
     const seen = new Set<string>();
     for (const line of incoming) {
       if (state.recentIds.has(line.id) || seen.has(line.id)) continue;
       seen.add(line.id);
-      const inFlight = state.inFlight.get(line.id);
-      if (inFlight) carriedElsewhere.add(inFlight);
-      else fresh.push(line);
+      fresh.push(line);
     }
 
     const before = { tail: state.tail, omitted: state.omitted };
@@ -357,14 +344,20 @@ export class LogWriter {
     const tailChanged = stored.length < fresh.length;
     state.tail = tail;
 
+    const open = state.open;
+    const append =
+      open !== null &&
+      stored.length > 0 &&
+      open.lines + stored.length <= OPEN_CHUNK_LINES &&
+      open.bytes + sum(stored.map(lineSize)) <= OPEN_CHUNK_BYTES;
     const storedBytes = sum(stored.map(textBytes));
     const tailBytes = (lines: LogLine[] | null) =>
       sum((lines ?? []).map(textBytes));
     return {
       fresh,
-      carriedElsewhere: [...carriedElsewhere],
       stored,
       storedBytes,
+      append,
       tail: tailChanged ? tail : null,
       before,
       delta: {
@@ -382,16 +375,39 @@ export class LogWriter {
     state.omitted = plan.before.omitted;
   }
 
-  private async commit(state: DeploymentLog, plan: Plan) {
+  // Returns the open chunk as it is after the write.
+  private async commit(
+    state: DeploymentLog,
+    plan: Plan,
+  ): Promise<OpenChunk | null> {
     const expireAt = Timestamp.fromMillis(
       Date.now() + config().logRetentionDays * 24 * 60 * 60 * 1000,
     );
+    const writtenAt = FieldValue.serverTimestamp();
+    const open = state.open;
+    if (plan.append && open) {
+      // arrayUnion appends on the server, so another instance writing the
+      // same chunk never loses lines; merge creates it if the TTL took it.
+      await open.ref.set(
+        {
+          lines: FieldValue.arrayUnion(...plan.stored.map(withoutUndefined)),
+          writtenAt,
+          expireAt,
+        },
+        { merge: true },
+      );
+      this.writes.chunks += 1;
+      return {
+        ref: open.ref,
+        lines: open.lines + plan.stored.length,
+        bytes: open.bytes + sum(plan.stored.map(lineSize)),
+      };
+    }
+
     const docs = groupBySize(plan.stored, lineSize, CHUNK_BYTES).map(
-      (lines) => ({
-        ref: chunksOf(state.id).doc(),
-        lines,
-      }),
+      (lines) => ({ ref: chunksOf(state.id).doc(), lines }),
     );
+    const newest = docs.at(-1);
     if (plan.tail) {
       docs.push({
         ref: chunksOf(state.id).doc(TAIL_CHUNK_ID),
@@ -405,13 +421,18 @@ export class LogWriter {
       for (const { ref, lines } of group) {
         batch.set(ref, {
           lines: lines.map(withoutUndefined),
-          writtenAt: FieldValue.serverTimestamp(),
+          writtenAt,
           expireAt,
         });
       }
       await batch.commit();
       this.writes.chunks += group.length;
     }
+    if (!newest) return open;
+    const bytes = docBytes(newest);
+    return newest.lines.length <= OPEN_CHUNK_LINES && bytes <= OPEN_CHUNK_BYTES
+      ? { ref: newest.ref, lines: newest.lines.length, bytes }
+      : null;
   }
 
   // The first line of the tail chunk: what was left out before it.
@@ -490,7 +511,7 @@ export class LogWriter {
     this.sweptAt = now;
     for (const [id, state] of this.logs) {
       const pending =
-        state.writing > 0 ||
+        state.writing ||
         state.queue.length > 0 ||
         state.statsTimer !== null ||
         state.unsaved.lines !== 0;
