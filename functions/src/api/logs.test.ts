@@ -4,7 +4,11 @@ import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { COLLECTIONS, type LogLine } from '@sigyl/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../scripts/stack/processes.ts';
-import { useTestProject, uniqueId } from '../../test/env.ts';
+import {
+  seedBuildingDeployment,
+  uniqueId,
+  useTestProject,
+} from '../../test/env.ts';
 import { db } from '../firestore.ts';
 import { appendSystemLines } from '../logs/system.ts';
 import { nowTs, tsFromNanos, tsToNanos } from '../logs/timestamps.ts';
@@ -38,7 +42,7 @@ afterAll(async () => {
 
 describe('GET /deployments/:id/logs', () => {
   it('returns ordered lines once each, and a cursor that misses no late line', async () => {
-    const deploymentId = await createDeployment();
+    const deploymentId = await seedBuildingDeployment();
     const lines = numbered(5);
     await logWriter().append(deploymentId, lines.slice(2));
     await logWriter().append(deploymentId, [lines[1]!]);
@@ -59,8 +63,30 @@ describe('GET /deployments/:id/logs', () => {
     expect(whole.lines.map((l) => l.text)).toEqual(texts(1, 5));
   });
 
+  it('sends each line of a chunk that grows between two reads once', async () => {
+    const deploymentId = await seedBuildingDeployment();
+    // One line a write: each joins the newest chunk until it is full, so
+    // most reads find a chunk they read before, with more lines in it.
+    const lines = numbered(40);
+    const received: string[] = [];
+    let next: string | null = null;
+    for (const line of lines) {
+      await logWriter().append(deploymentId, [line]);
+      const page = await getJson(deploymentId, next);
+      received.push(...page.lines.map((l) => l.text));
+      next = page.next;
+    }
+    expect(received).toEqual(texts(1, 40));
+    const chunks = await db()
+      .collection(COLLECTIONS.deployments)
+      .doc(deploymentId)
+      .collection(COLLECTIONS.logs)
+      .get();
+    expect(chunks.size).toBeLessThan(lines.length / 10);
+  });
+
   it('refuses a cursor it did not make', async () => {
-    const deploymentId = await createDeployment();
+    const deploymentId = await seedBuildingDeployment();
     const response = await fetch(
       `${base}/deployments/${deploymentId}/logs?after=nonsense`,
     );
@@ -72,7 +98,7 @@ describe('GET /deployments/:id/logs', () => {
 
   it('streams the stored lines, then new lines and status changes', async () => {
     // Opened half way through a step: what was printed comes at once.
-    const deploymentId = await createDeployment();
+    const deploymentId = await seedBuildingDeployment();
     const lines = numbered(300);
     await logWriter().append(deploymentId, lines.slice(0, 150));
 
@@ -109,7 +135,7 @@ describe('GET /deployments/:id/logs', () => {
   });
 
   it('resumes after a disconnect with every line exactly once', async () => {
-    const deploymentId = await createDeployment();
+    const deploymentId = await seedBuildingDeployment();
     const lines = numbered(100);
     await logWriter().append(deploymentId, lines.slice(0, 40));
 
@@ -135,23 +161,6 @@ describe('GET /deployments/:id/logs', () => {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type SseEvent = { event: string; id?: string; data: any };
-
-async function createDeployment(): Promise<string> {
-  const id = uniqueId('d');
-  await db()
-    .collection(COLLECTIONS.deployments)
-    .doc(id)
-    .set({
-      packageId: 'p',
-      ownerId: 'owner',
-      status: 'building',
-      error: null,
-      url: null,
-      finishedAt: null,
-      logStats: { lines: 0, omitted: 0, bytes: 0 },
-    });
-  return id;
-}
 
 // Lines printed in order, each its own nanosecond apart, as a producer
 // writes them.

@@ -2,6 +2,7 @@ import type { Request, Response } from '@google-cloud/functions-framework';
 import {
   COLLECTIONS,
   mergeLines,
+  TAIL_CHUNK_ID,
   type DeploymentDoc,
   type LogLine,
 } from '@sigyl/types';
@@ -31,7 +32,8 @@ export function openLogStreams(): number {
 // GET /deployments/:id/logs. The caller has checked that the user owns the
 // deployment. The cursor names the last chunk read by its commit time
 // (writtenAt) and id, so a line that arrives late, with an old ts, sits in a
-// newer chunk and is never skipped.
+// newer chunk and is never skipped; and how many of its lines were read, as
+// a chunk can grow afterwards (its writtenAt moves on, so it is read again).
 export async function handleGetLogs(
   req: Request,
   res: Response,
@@ -56,7 +58,8 @@ export async function handleGetLogs(
   res.status(200).json({ lines, next });
 }
 
-type Cursor = { writtenAt: Timestamp; chunkId: string };
+// `seen` is null for the tail chunk, which is rewritten whole.
+type Cursor = { writtenAt: Timestamp; chunkId: string; seen: number | null };
 
 function chunksAfter(deploymentId: string, after: Cursor | null): Query {
   const query = db()
@@ -81,7 +84,11 @@ async function readLogs(
       .limit(PAGE_CHUNKS)
       .get();
     for (const doc of page.docs) {
-      const lines = linesOf(doc);
+      const all = linesOf(doc);
+      const lines =
+        cursor?.chunkId === doc.id && cursor.seen !== null
+          ? all.slice(cursor.seen)
+          : all;
       chunks.push(lines);
       count += lines.length;
       cursor = cursorOf(doc);
@@ -213,18 +220,23 @@ function linesOf(doc: QueryDocumentSnapshot): LogLine[] {
 }
 
 function cursorOf(doc: QueryDocumentSnapshot): Cursor {
-  return { writtenAt: doc.get('writtenAt') as Timestamp, chunkId: doc.id };
+  return {
+    writtenAt: doc.get('writtenAt') as Timestamp,
+    chunkId: doc.id,
+    seen: doc.id === TAIL_CHUNK_ID ? null : linesOf(doc).length,
+  };
 }
 
-function formatCursor({ writtenAt, chunkId }: Cursor): string {
-  return Buffer.from(
-    `${writtenAt.seconds}.${writtenAt.nanoseconds}.${chunkId}`,
-  ).toString('base64url');
+function formatCursor({ writtenAt, chunkId, seen }: Cursor): string {
+  const parts = [writtenAt.seconds, writtenAt.nanoseconds, chunkId];
+  if (seen !== null) parts.push(seen);
+  return Buffer.from(parts.join('.')).toString('base64url');
 }
 
+// Cursors made before chunks could grow have no count of lines read.
 function parseCursor(value: string | null): Cursor | null {
   if (!value) return null;
-  const match = /^(\d+)\.(\d+)\.([A-Za-z0-9]+)$/.exec(
+  const match = /^(\d+)\.(\d+)\.([A-Za-z0-9]+)(?:\.(\d+))?$/.exec(
     Buffer.from(value, 'base64url').toString('utf8'),
   );
   if (!match || Number(match[2]) >= 1e9) {
@@ -233,6 +245,7 @@ function parseCursor(value: string | null): Cursor | null {
   return {
     writtenAt: new Timestamp(Number(match[1]), Number(match[2])),
     chunkId: match[3]!,
+    seen: match[4] === undefined ? null : Number(match[4]),
   };
 }
 
