@@ -1,3 +1,4 @@
+import { FieldValue } from 'firebase-admin/firestore';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -120,6 +121,63 @@ describe('log viewer', () => {
     );
     await page.context().close();
   }, 120_000);
+
+  it('shows lines added to a chunk it holds, up to the last before the next chunk', async () => {
+    const { page, uid } = await signedInPage(harness);
+    const { packageId, deploymentId } = await seedDeployment(harness, uid);
+    const chunks = harness.db.collection(`deployments/${deploymentId}/logs`);
+    // What ingestLogs does with small writes: the newest chunk takes their
+    // lines until it is full, and its writtenAt moves on with each.
+    const open = chunks.doc();
+    const grow = (n: number) => ({
+      lines: FieldValue.arrayUnion(buildLine(n, numbered(n))),
+      writtenAt: FieldValue.serverTimestamp(),
+    });
+    await open.set(grow(1), { merge: true });
+    await openPackage(page, packageId);
+    await poll(() => lastRow(page).textContent()).toContain(numbered(1));
+
+    await open.set(grow(2), { merge: true });
+    await poll(() => lastRow(page).textContent()).toContain(numbered(2));
+
+    // The chunk's last line and the next chunk's first in one commit.
+    const batch = harness.db.batch();
+    batch.set(open, grow(3), { merge: true });
+    batch.set(chunks.doc(), grow(4));
+    await batch.commit();
+
+    await poll(() => page.getByTestId('log-line').count()).toBe(4);
+    const rows = await collectRows(page);
+    expect([...rows.values()]).toEqual([1, 2, 3, 4].map(numbered));
+    await page.context().close();
+  });
+
+  it('shows every line when more chunks than the live window come at once', async () => {
+    const { page, uid } = await signedInPage(harness);
+    const { packageId, deploymentId } = await seedDeployment(harness, uid);
+    await writeChunk(harness, deploymentId, [buildLine(1, numbered(1))]);
+    await openPackage(page, packageId);
+    await poll(() => lastRow(page).textContent()).toContain(numbered(1));
+
+    // 40 one-line chunks in one commit: they share a write time, and the
+    // listener's next snapshot holds only the newest two of them.
+    const batch = harness.db.batch();
+    const chunks = harness.db.collection(`deployments/${deploymentId}/logs`);
+    for (let n = 2; n <= 41; n++) {
+      batch.set(chunks.doc(), {
+        lines: [buildLine(n, numbered(n))],
+        writtenAt: FieldValue.serverTimestamp(),
+      });
+    }
+    await batch.commit();
+
+    await poll(() => page.getByTestId('log-line').count()).toBe(41);
+    const rows = await collectRows(page);
+    expect([...rows.values()]).toEqual(
+      Array.from({ length: 41 }, (_, i) => numbered(i + 1)),
+    );
+    await page.context().close();
+  });
 });
 
 describe('log rendering', () => {

@@ -3,24 +3,34 @@ import {
   collection,
   endBefore,
   getDocs,
+  limit,
   limitToLast,
   onSnapshot,
   orderBy,
   query,
-  startAt,
+  startAfter,
   type QueryDocumentSnapshot,
-  type QuerySnapshot,
 } from 'firebase/firestore';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { db } from '../firebase.ts';
 import { LineStore } from './lineStore.ts';
 
+// The live listener holds the two newest chunks: the newest takes the lines
+// of small writes until it is full, and the one before stays in view until
+// its last lines are seen. Chunks it passes by when more than one starts
+// between two snapshots (a burst, or a spell offline) are read between the
+// two. The window is small because the Firestore emulator slows every write
+// by the number of documents its listeners hold (a window of 10 made each
+// write of a sink's lines take twice as long as a window of 1). Reads in
+// between are kept rare too: on the emulator, reading a gap at every new
+// chunk while lines flowed broke the Listen stream (RESOURCE_EXHAUSTED,
+// firebase-tools#8654) and the SDK waited a minute before listening again.
+const LIVE_CHUNKS = 2;
 // A chunk holds one line at low rates and thousands under load, so pages are
-// sized in lines, from the lines per chunk seen so far: the first query takes
-// only the newest chunk, and older pages aim at PAGE_LINES lines each. The page keeps
-// loading older pages at first until it holds FIRST_LINES lines, so minutes of
-// a slow step show at once while a 200,000-line log loads only its end.
-const FIRST_CHUNKS = 1;
+// sized in lines, from the lines per chunk seen so far: older pages aim at
+// PAGE_LINES lines each. The page keeps loading older pages at first until it
+// holds FIRST_LINES lines, so minutes of a slow step show at once while a
+// 200,000-line log loads only its end.
 const PAGE_LINES = 2000;
 const FIRST_LINES = 1000;
 const MAX_PAGE_CHUNKS = 300;
@@ -133,25 +143,20 @@ export function useLogStream(deploymentId: string | null): LogStream {
 
     let stopped = false;
     const logs = collection(db, 'deployments', deploymentId, 'logs');
-    // The live listener starts from the chunks the first query cached, so its
-    // first snapshots say fromCache while it is in fact connected; only a
-    // drop after it has synced once means reconnecting.
+    // The first snapshots may come from the cache while the listener is in
+    // fact connecting; only a drop after it has synced once is reconnecting.
     let synced = false;
-    const take = (snapshot: QuerySnapshot, live = true) => {
+    // The newest chunk of the last snapshot from the server.
+    let newest: QueryDocumentSnapshot | null = null;
+    const add = (docs: QueryDocumentSnapshot[]) => {
       let added = 0;
-      for (const change of snapshot.docChanges()) {
-        if (change.type === 'removed') continue;
-        const chunk = change.doc.data() as LogChunkDoc;
-        added += fresh.add(chunk.lines ?? []).added;
+      for (const doc of docs) {
+        added += fresh.add((doc.data() as LogChunkDoc).lines ?? []).added;
       }
       if (added > 0) {
         setVersion((v) => v + 1);
         setLiveAdded((n) => n + added);
       }
-      if (!live) return;
-      const { fromCache } = snapshot.metadata;
-      if (!fromCache) synced = true;
-      if (synced) setFromCache(fromCache);
     };
     const fail = (e: Error) => setError(e.message);
     const fillFirstLines = async () => {
@@ -161,40 +166,56 @@ export function useLogStream(deploymentId: string | null): LogStream {
       }
       if (!stopped) setFilling(false);
     };
+    // More chunks came between two snapshots than the window holds (a burst,
+    // or a spell offline): reads the ones that passed by unseen.
+    const fetchBetween = (
+      after: QueryDocumentSnapshot,
+      before: QueryDocumentSnapshot,
+    ) =>
+      getDocs(
+        query(logs, orderBy('writtenAt'), startAfter(after), endBefore(before)),
+      ).then((missed) => {
+        if (!stopped) add(missed.docs);
+      }, fail);
 
-    // First the newest chunks, then a listener from the first of them onward
-    // with no upper bound, so no chunk written in between is missed and
-    // nothing drops out of a window while the page is open.
-    let stopLive: (() => void) | null = null;
-    const stopFirst = onSnapshot(
-      query(logs, orderBy('writtenAt'), limitToLast(FIRST_CHUNKS)),
+    const stop = onSnapshot(
+      query(logs, orderBy('writtenAt', 'desc'), limit(LIVE_CHUNKS)),
+      { includeMetadataChanges: true },
       (snapshot) => {
-        if (snapshot.metadata.fromCache || stopLive) return;
-        take(snapshot, false);
-        setFromCache(false);
-        const first = snapshot.docs[0];
-        own.oldest = first ?? null;
-        own.chunks = snapshot.size;
-        const more = snapshot.size === FIRST_CHUNKS;
-        setHasOlder(more);
-        if (more) void fillFirstLines();
-        const from = first
-          ? query(logs, orderBy('writtenAt'), startAt(first))
-          : query(logs, orderBy('writtenAt'));
-        stopLive = onSnapshot(
-          from,
-          { includeMetadataChanges: true },
-          take,
-          fail,
+        add(
+          snapshot
+            .docChanges()
+            .filter((change) => change.type !== 'removed')
+            .map((change) => change.doc),
         );
-        queueMicrotask(stopFirst);
+        const { fromCache } = snapshot.metadata;
+        if (!fromCache) synced = true;
+        if (synced) setFromCache(fromCache);
+        if (fromCache) return;
+
+        const oldest = snapshot.docs.at(-1) ?? null;
+        const full = snapshot.size === LIVE_CHUNKS;
+        if (!newest && !own.oldest) {
+          // The first snapshot from the server: older chunks page from here.
+          own.oldest = oldest;
+          own.chunks = snapshot.size;
+          setHasOlder(full);
+          if (full) void fillFirstLines();
+        } else if (
+          newest &&
+          oldest &&
+          full &&
+          !snapshot.docs.some((doc) => doc.id === newest!.id)
+        ) {
+          void fetchBetween(newest, oldest);
+        }
+        newest = snapshot.docs[0] ?? newest;
       },
       fail,
     );
     return () => {
       stopped = true;
-      stopFirst();
-      stopLive?.();
+      stop();
     };
   }, [deploymentId, fetchOlder]);
 
