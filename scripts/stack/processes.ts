@@ -4,6 +4,7 @@ import {
   type SpawnOptions,
 } from 'node:child_process';
 import { createServer } from 'node:net';
+import getPort from 'get-port';
 
 // A child started in its own process group, so that stopping the group also
 // stops what it started (the emulators' JVMs, npm's children).
@@ -108,18 +109,8 @@ export async function answers(url: string): Promise<boolean> {
   return response.status < 500;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
+export function freePort(): Promise<number> {
+  return getPort({ host: '127.0.0.1' });
 }
 
 export async function isPortFree(port: number): Promise<boolean> {

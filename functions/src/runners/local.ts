@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import getPort from 'get-port';
 import { RUN_FILE, type ServerCommand } from '../builders/serverCommand.ts';
 import { config } from '../config.ts';
 import { revisionNameFor } from '../ids.ts';
@@ -44,7 +45,7 @@ export class LocalRunner implements Runner {
     const port =
       server.port ??
       (await earlierPort(input.deployment.url)) ??
-      (await freePort());
+      (await getPort({ host: '127.0.0.1' }));
     const env = {
       ...baseEnvironment(),
       ...input.deployment.env,
@@ -186,21 +187,6 @@ function canConnect(port: number): Promise<boolean> {
       resolve(true);
     });
     socket.once('error', () => resolve(false));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no free port')),
-      );
-    });
   });
 }
 
