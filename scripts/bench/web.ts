@@ -12,6 +12,7 @@ import { getFirestore, type Firestore } from 'firebase-admin/firestore';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import {
   newDeploymentDoc,
+  newPackageDoc,
   type DeploymentStatus,
   type Source,
 } from '@sigyl/types';
@@ -115,23 +116,19 @@ async function seed(
   const buildId = `bench-${randomBytes(6).toString('hex')}`;
   const now = new Date().toISOString();
   const source: Source = { type: 'npm', spec: 'left-pad@1.3.0' };
-  await db.doc(`packages/${packageId}`).set({
-    ownerId: uid,
-    name: 'Bench',
-    slug: packageId,
-    description: '',
-    visibility: 'private',
-    source,
-    run: null,
-    serviceName: packageId,
-    currentDeploymentId: deploymentId,
-    liveDeploymentId: null,
-    url: null,
-    protocolVersion: null,
-    tools: [],
-    createdAt: now,
-    updatedAt: now,
-  });
+  await db.doc(`packages/${packageId}`).set(
+    newPackageDoc(
+      {
+        ownerId: uid,
+        name: 'Bench',
+        slug: packageId,
+        source,
+        serviceName: packageId,
+        currentDeploymentId: deploymentId,
+      },
+      now,
+    ),
+  );
   await db
     .doc(`deployments/${deploymentId}`)
     .set(

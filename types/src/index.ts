@@ -60,6 +60,30 @@ export type PackageDoc = {
   updatedAt: string;
 };
 
+// A package as it is first recorded: private, never live, no tools yet.
+export function newPackageDoc(
+  init: Pick<
+    PackageDoc,
+    'ownerId' | 'name' | 'slug' | 'source' | 'serviceName'
+  > &
+    Partial<PackageDoc>,
+  now = new Date().toISOString(),
+): PackageDoc {
+  return {
+    description: '',
+    visibility: 'private',
+    run: null,
+    currentDeploymentId: null,
+    liveDeploymentId: null,
+    url: null,
+    protocolVersion: null,
+    tools: [],
+    createdAt: now,
+    updatedAt: now,
+    ...init,
+  };
+}
+
 export const DEPLOYMENT_STATUSES = [
   'queued',
   'building',

@@ -14,6 +14,7 @@ import { createServer, type ViteDevServer } from 'vite';
 import { inject } from 'vitest';
 import {
   newDeploymentDoc,
+  newPackageDoc,
   type DeploymentDoc,
   type DeploymentStatus,
   type LogLine,
@@ -221,24 +222,21 @@ export async function seedDeployment(
     spec: '@modelcontextprotocol/server-everything@2026.8.31',
   };
   const name = options.name ?? 'Everything server';
-  const pkg: PackageDoc = {
-    ownerId: uid,
-    name,
-    slug: name.toLowerCase().replace(/[^a-z0-9]+/g, '-'),
-    description: 'Exercises every MCP feature.',
-    visibility: 'private',
-    source,
-    run: null,
-    serviceName: `svc-${packageId}`,
-    currentDeploymentId: deploymentId,
-    liveDeploymentId: status === 'live' ? deploymentId : null,
-    url: status === 'live' ? 'http://127.0.0.1:40123' : null,
-    protocolVersion: null,
-    tools: [],
-    createdAt: created,
-    updatedAt: created,
-    ...options.package,
-  };
+  const pkg = newPackageDoc(
+    {
+      ownerId: uid,
+      name,
+      slug: name.toLowerCase().replace(/[^a-z0-9]+/g, '-'),
+      description: 'Exercises every MCP feature.',
+      source,
+      serviceName: `svc-${packageId}`,
+      currentDeploymentId: deploymentId,
+      liveDeploymentId: status === 'live' ? deploymentId : null,
+      url: status === 'live' ? 'http://127.0.0.1:40123' : null,
+      ...options.package,
+    },
+    created,
+  );
   const deployment = newDeploymentDoc(
     {
       packageId,

@@ -5,6 +5,7 @@ import {
   TOPICS,
   isFinal,
   newDeploymentDoc,
+  newPackageDoc,
   pageUrlFor,
   type CreateDeploymentResponse,
   type DeploymentDoc,
@@ -75,23 +76,19 @@ export async function createDeployment(
     } else {
       packageId = newId(16);
       const slug = await freeSlug(tx, ownerId, slugify(request.packageName));
-      pkg = {
-        ownerId,
-        name: request.packageName,
-        slug,
-        description: request.description,
-        visibility: 'private',
-        source: request.source,
-        run: request.run,
-        serviceName: serviceNameFor(slug, ownerId),
-        currentDeploymentId: deploymentId,
-        liveDeploymentId: null,
-        url: null,
-        protocolVersion: null,
-        tools: [],
-        createdAt: now,
-        updatedAt: now,
-      };
+      pkg = newPackageDoc(
+        {
+          ownerId,
+          name: request.packageName,
+          slug,
+          description: request.description,
+          source: request.source,
+          run: request.run,
+          serviceName: serviceNameFor(slug, ownerId),
+          currentDeploymentId: deploymentId,
+        },
+        now,
+      );
     }
     const deployment = newDeploymentDoc(
       {
