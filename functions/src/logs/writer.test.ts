@@ -2,6 +2,7 @@ import { COLLECTIONS, type LogLine } from '@sigyl/types';
 import { describe, expect, it } from 'vitest';
 import { seedBuildingDeployment, useTestProject } from '../../test/env.ts';
 import { db } from '../firestore.ts';
+import { tsFromNanos } from './timestamps.ts';
 import { LogWriter } from './writer.ts';
 
 // A sink's pushes carry one entry each, and the Pub/Sub emulator has two of
@@ -71,6 +72,26 @@ describe('LogWriter', () => {
     expect(chunks.map((texts) => texts.length)).toEqual([1, 50, 1]);
   });
 
+  it('keeps the lines past the volume limit when the rest join the newest chunk', async () => {
+    const deploymentId = await seedBuildingDeployment();
+    const writer = new LogWriter({
+      lingerMs: 0,
+      limits: { linesPerDeployment: 3 },
+    });
+    await writer.append(deploymentId, [line('one', 1)]);
+    await writer.append(deploymentId, [line('two', 2)]);
+    // One more line fits under the limit; the other two go to the tail.
+    await writer.append(deploymentId, [
+      line('three', 3),
+      line('four', 4),
+      line('five', 5),
+    ]);
+    const texts = (await chunkTexts(deploymentId)).flat();
+    expect(texts.filter((text) => !text.startsWith('This log passed'))).toEqual(
+      ['one', 'two', 'three', 'four', 'five'],
+    );
+  });
+
   it('does not wait for company that stopped coming', async () => {
     const deploymentId = await seedBuildingDeployment();
     const writer = new LogWriter({ lingerMs: 1000 });
@@ -92,10 +113,13 @@ describe('LogWriter', () => {
   });
 });
 
+// Line n is printed n ms after a fixed start, with the stored ts format.
+const START_NANOS = BigInt(Date.UTC(2026, 11, 3, 10)) * 1_000_000n;
+
 function line(text: string, n: number): LogLine {
   return {
     id: `line-${n}`,
-    ts: new Date(Date.UTC(2026, 11, 3, 10, 0, 0, n)).toISOString(),
+    ts: tsFromNanos(START_NANOS + BigInt(n) * 1_000_000n),
     text,
     source: 'build',
   };

@@ -72,8 +72,6 @@ type Plan = {
   fresh: LogLine[];
   stored: LogLine[];
   storedBytes: number;
-  // Whether the stored lines go into the open chunk.
-  append: boolean;
   // The tail chunk's new lines, when they changed.
   tail: LogLine[] | null;
   before: { tail: LogLine[] | null; omitted: number };
@@ -81,6 +79,9 @@ type Plan = {
 };
 
 type OpenChunk = { ref: DocumentReference; lines: number; bytes: number };
+
+// One chunk document of a commit: made whole, or lines added to the end.
+type ChunkWrite = { ref: DocumentReference; lines: LogLine[]; append: boolean };
 
 type Waiter = {
   lines: LogLine[];
@@ -344,12 +345,6 @@ export class LogWriter {
     const tailChanged = stored.length < fresh.length;
     state.tail = tail;
 
-    const open = state.open;
-    const append =
-      open !== null &&
-      stored.length > 0 &&
-      open.lines + stored.length <= OPEN_CHUNK_LINES &&
-      open.bytes + sum(stored.map(lineSize)) <= OPEN_CHUNK_BYTES;
     const storedBytes = sum(stored.map(textBytes));
     const tailBytes = (lines: LogLine[] | null) =>
       sum((lines ?? []).map(textBytes));
@@ -357,7 +352,6 @@ export class LogWriter {
       fresh,
       stored,
       storedBytes,
-      append,
       tail: tailChanged ? tail : null,
       before,
       delta: {
@@ -375,62 +369,68 @@ export class LogWriter {
     state.omitted = plan.before.omitted;
   }
 
-  // Returns the open chunk as it is after the write.
+  // Writes the stored lines, into the open chunk when they fit there, and
+  // the tail chunk when it changed; returns the open chunk after the write.
   private async commit(
     state: DeploymentLog,
     plan: Plan,
   ): Promise<OpenChunk | null> {
-    const expireAt = Timestamp.fromMillis(
-      Date.now() + config().logRetentionDays * 24 * 60 * 60 * 1000,
-    );
-    const writtenAt = FieldValue.serverTimestamp();
     const open = state.open;
-    if (plan.append && open) {
-      // arrayUnion appends on the server, so another instance writing the
-      // same chunk never loses lines; merge creates it if the TTL took it.
-      await open.ref.set(
-        {
-          lines: FieldValue.arrayUnion(...plan.stored.map(withoutUndefined)),
-          writtenAt,
-          expireAt,
-        },
-        { merge: true },
-      );
-      this.writes.chunks += 1;
-      return {
-        ref: open.ref,
-        lines: open.lines + plan.stored.length,
-        bytes: open.bytes + sum(plan.stored.map(lineSize)),
-      };
-    }
-
-    const docs = groupBySize(plan.stored, lineSize, CHUNK_BYTES).map(
-      (lines) => ({ ref: chunksOf(state.id).doc(), lines }),
-    );
+    const storedSize = sum(plan.stored.map(lineSize));
+    const appending =
+      open !== null &&
+      plan.stored.length > 0 &&
+      fitsOpenChunk(open.lines + plan.stored.length, open.bytes + storedSize);
+    const docs: ChunkWrite[] = appending
+      ? [{ ref: open.ref, lines: plan.stored, append: true }]
+      : groupBySize(plan.stored, lineSize, CHUNK_BYTES).map((lines) => ({
+          ref: chunksOf(state.id).doc(),
+          lines,
+          append: false,
+        }));
     const newest = docs.at(-1);
     if (plan.tail) {
       docs.push({
         ref: chunksOf(state.id).doc(TAIL_CHUNK_ID),
         lines: [this.limitNotice(plan.tail, state.omitted), ...plan.tail],
+        append: false,
       });
     }
-    const docBytes = (doc: { lines: LogLine[] }) =>
-      sum(doc.lines.map(lineSize));
+
+    const expireAt = Timestamp.fromMillis(
+      Date.now() + config().logRetentionDays * 24 * 60 * 60 * 1000,
+    );
+    const docBytes = (doc: ChunkWrite) => sum(doc.lines.map(lineSize));
     for (const group of groupBySize(docs, docBytes, COMMIT_BYTES)) {
       const batch = db().batch();
-      for (const { ref, lines } of group) {
-        batch.set(ref, {
-          lines: lines.map(withoutUndefined),
-          writtenAt,
-          expireAt,
-        });
+      for (const { ref, lines, append } of group) {
+        const stored = lines.map(withoutUndefined);
+        // arrayUnion appends on the server, so another instance writing the
+        // same chunk never loses lines; merge creates it if the TTL took it.
+        batch.set(
+          ref,
+          {
+            lines: append ? FieldValue.arrayUnion(...stored) : stored,
+            writtenAt: FieldValue.serverTimestamp(),
+            expireAt,
+          },
+          { merge: append },
+        );
       }
       await batch.commit();
       this.writes.chunks += group.length;
     }
+
+    if (appending) {
+      return {
+        ref: open.ref,
+        lines: open.lines + plan.stored.length,
+        bytes: open.bytes + storedSize,
+      };
+    }
     if (!newest) return open;
     const bytes = docBytes(newest);
-    return newest.lines.length <= OPEN_CHUNK_LINES && bytes <= OPEN_CHUNK_BYTES
+    return fitsOpenChunk(newest.lines.length, bytes)
       ? { ref: newest.ref, lines: newest.lines.length, bytes }
       : null;
   }
@@ -538,6 +538,10 @@ function deploymentRef(id: string): DocumentReference {
 
 function chunksOf(id: string) {
   return deploymentRef(id).collection(COLLECTIONS.logs);
+}
+
+function fitsOpenChunk(lines: number, bytes: number): boolean {
+  return lines <= OPEN_CHUNK_LINES && bytes <= OPEN_CHUNK_BYTES;
 }
 
 function textBytes(line: LogLine): number {
