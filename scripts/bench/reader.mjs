@@ -1,22 +1,20 @@
 // The log bench's reader, in a worker thread of its own: it stands for the
 // page in a browser, so its snapshot handling must not hold up the functions
-// it measures. Follows a deployment's log as the page does and posts when
-// each numbered line ("<label> <n>") is first seen, as an absolute time.
+// it measures. Follows a deployment's log with the page's own code and posts
+// when each numbered line ("<label> <n>") is first seen, as an absolute time.
 import { parentPort, workerData } from 'node:worker_threads';
 import { deleteApp, initializeApp } from 'firebase/app';
 import {
   collection,
   connectFirestoreEmulator,
-  endBefore,
-  getDocs,
   getFirestore,
-  limit,
-  onSnapshot,
-  orderBy,
-  query,
-  startAfter,
   terminate,
 } from 'firebase/firestore';
+import { register } from 'tsx/esm/api';
+
+// A worker thread does not inherit the TypeScript loader of the bench.
+register();
+const { followChunks } = await import('../../web/src/logs/followChunks.ts');
 
 const { projectId, firestoreHost, owner } = workerData;
 const app = initializeApp({ projectId }, 'log-bench-reader');
@@ -26,79 +24,34 @@ connectFirestoreEmulator(web, host, Number(port), {
   mockUserToken: { sub: owner, user_id: owner },
 });
 
-// A listener on the two newest chunks, as the page has, and a read of what
-// lies between when more than one chunk was started between two snapshots.
-const NEWEST_CHUNKS = 2;
 const watches = new Map();
 
 function watch(deploymentId) {
-  const chunks = collection(web, 'deployments', deploymentId, 'logs');
   const seen = new Set();
-  const note = (docs) => {
-    const at = performance.timeOrigin + performance.now();
-    const numbers = [];
-    for (const doc of docs) {
-      for (const line of doc.get('lines') ?? []) {
-        const n = Number(line.text.slice(line.text.lastIndexOf(' ') + 1));
-        if (!seen.has(n)) {
-          seen.add(n);
-          numbers.push(n);
+  const post = (message) =>
+    parentPort.postMessage({ deploymentId, ...message });
+  const stop = followChunks(
+    collection(web, 'deployments', deploymentId, 'logs'),
+    {
+      chunks(docs) {
+        const at = performance.timeOrigin + performance.now();
+        const numbers = [];
+        for (const doc of docs) {
+          for (const line of doc.get('lines') ?? []) {
+            const n = Number(line.text.slice(line.text.lastIndexOf(' ') + 1));
+            if (!seen.has(n)) {
+              seen.add(n);
+              numbers.push(n);
+            }
+          }
         }
-      }
-    }
-    if (numbers.length > 0) {
-      parentPort.postMessage({ type: 'seen', deploymentId, numbers, at });
-    }
-  };
-  // The newest chunk of the last snapshot.
-  let newest = null;
-  let ready = false;
-  const stop = onSnapshot(
-    query(chunks, orderBy('writtenAt', 'desc'), limit(NEWEST_CHUNKS)),
-    (snapshot) => {
-      note(
-        snapshot
-          .docChanges()
-          .filter((change) => change.type !== 'removed')
-          .map((change) => change.doc),
-      );
-      const before = newest;
-      const oldest = snapshot.docs.at(-1);
-      newest = snapshot.docs[0] ?? newest;
-      if (
-        before &&
-        oldest &&
-        snapshot.size === NEWEST_CHUNKS &&
-        !snapshot.docs.some((doc) => doc.id === before.id)
-      ) {
-        void getDocs(
-          query(
-            chunks,
-            orderBy('writtenAt'),
-            startAfter(before),
-            endBefore(oldest),
-          ),
-        ).then(
-          (missed) => note(missed.docs),
-          (error) =>
-            parentPort.postMessage({
-              type: 'error',
-              deploymentId,
-              message: error.message,
-            }),
-        );
-      }
-      if (!ready) {
-        ready = true;
-        parentPort.postMessage({ type: 'ready', deploymentId });
-      }
+        if (numbers.length > 0) post({ type: 'seen', numbers, at });
+      },
+      snapshot(_snapshot, first) {
+        if (first) post({ type: 'ready' });
+      },
+      error: (error) => post({ type: 'error', message: error.message }),
     },
-    (error) =>
-      parentPort.postMessage({
-        type: 'error',
-        deploymentId,
-        message: error.message,
-      }),
   );
   watches.set(deploymentId, stop);
 }

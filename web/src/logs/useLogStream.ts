@@ -3,29 +3,16 @@ import {
   collection,
   endBefore,
   getDocs,
-  limit,
   limitToLast,
-  onSnapshot,
   orderBy,
   query,
-  startAfter,
   type QueryDocumentSnapshot,
 } from 'firebase/firestore';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { db } from '../firebase.ts';
+import { followChunks, LIVE_CHUNKS } from './followChunks.ts';
 import { LineStore } from './lineStore.ts';
 
-// The live listener holds the two newest chunks: the newest takes the lines
-// of small writes until it is full, and the one before stays in view until
-// its last lines are seen. Chunks it passes by when more than one starts
-// between two snapshots (a burst, or a spell offline) are read between the
-// two. The window is small because the Firestore emulator slows every write
-// by the number of documents its listeners hold (a window of 10 made each
-// write of a sink's lines take twice as long as a window of 1). Reads in
-// between are kept rare too: on the emulator, reading a gap at every new
-// chunk while lines flowed broke the Listen stream (RESOURCE_EXHAUSTED,
-// firebase-tools#8654) and the SDK waited a minute before listening again.
-const LIVE_CHUNKS = 2;
 // A chunk holds one line at low rates and thousands under load, so pages are
 // sized in lines, from the lines per chunk seen so far: older pages aim at
 // PAGE_LINES lines each. The page keeps loading older pages at first until it
@@ -142,23 +129,9 @@ export function useLogStream(deploymentId: string | null): LogStream {
     if (!deploymentId) return;
 
     let stopped = false;
-    const logs = collection(db, 'deployments', deploymentId, 'logs');
     // The first snapshots may come from the cache while the listener is in
     // fact connecting; only a drop after it has synced once is reconnecting.
     let synced = false;
-    // The newest chunk of the last snapshot from the server.
-    let newest: QueryDocumentSnapshot | null = null;
-    const add = (docs: QueryDocumentSnapshot[]) => {
-      let added = 0;
-      for (const doc of docs) {
-        added += fresh.add((doc.data() as LogChunkDoc).lines ?? []).added;
-      }
-      if (added > 0) {
-        setVersion((v) => v + 1);
-        setLiveAdded((n) => n + added);
-      }
-    };
-    const fail = (e: Error) => setError(e.message);
     const fillFirstLines = async () => {
       setFilling(true);
       while (!stopped && fresh.size < FIRST_LINES) {
@@ -166,52 +139,33 @@ export function useLogStream(deploymentId: string | null): LogStream {
       }
       if (!stopped) setFilling(false);
     };
-    // More chunks came between two snapshots than the window holds (a burst,
-    // or a spell offline): reads the ones that passed by unseen.
-    const fetchBetween = (
-      after: QueryDocumentSnapshot,
-      before: QueryDocumentSnapshot,
-    ) =>
-      getDocs(
-        query(logs, orderBy('writtenAt'), startAfter(after), endBefore(before)),
-      ).then((missed) => {
-        if (!stopped) add(missed.docs);
-      }, fail);
-
-    const stop = onSnapshot(
-      query(logs, orderBy('writtenAt', 'desc'), limit(LIVE_CHUNKS)),
-      { includeMetadataChanges: true },
-      (snapshot) => {
-        add(
-          snapshot
-            .docChanges()
-            .filter((change) => change.type !== 'removed')
-            .map((change) => change.doc),
-        );
-        const { fromCache } = snapshot.metadata;
-        if (!fromCache) synced = true;
-        if (synced) setFromCache(fromCache);
-        if (fromCache) return;
-
-        const oldest = snapshot.docs.at(-1) ?? null;
-        const full = snapshot.size === LIVE_CHUNKS;
-        if (!newest && !own.oldest) {
-          // The first snapshot from the server: older chunks page from here.
-          own.oldest = oldest;
+    const stop = followChunks(
+      collection(db, 'deployments', deploymentId, 'logs'),
+      {
+        chunks(docs) {
+          let added = 0;
+          for (const doc of docs) {
+            added += fresh.add((doc.data() as LogChunkDoc).lines ?? []).added;
+          }
+          if (added > 0) {
+            setVersion((v) => v + 1);
+            setLiveAdded((n) => n + added);
+          }
+        },
+        snapshot(snapshot, first) {
+          const { fromCache } = snapshot.metadata;
+          if (!fromCache) synced = true;
+          if (synced) setFromCache(fromCache);
+          if (!first) return;
+          // Older chunks page from the oldest of the first snapshot.
+          const full = snapshot.size === LIVE_CHUNKS;
+          own.oldest = snapshot.docs.at(-1) ?? null;
           own.chunks = snapshot.size;
           setHasOlder(full);
           if (full) void fillFirstLines();
-        } else if (
-          newest &&
-          oldest &&
-          full &&
-          !snapshot.docs.some((doc) => doc.id === newest!.id)
-        ) {
-          void fetchBetween(newest, oldest);
-        }
-        newest = snapshot.docs[0] ?? newest;
+        },
+        error: (e) => setError(e.message),
       },
-      fail,
     );
     return () => {
       stopped = true;
